@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up (idempotent) and run the main job: the sim evaluation suite with the shipped world model.
+# Extra arguments are hydra overrides, e.g. `bash scripts/eval.sh episodes=50 planner=mppi`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export MUJOCO_GL=${MUJOCO_GL:-egl} PYOPENGL_PLATFORM=${PYOPENGL_PLATFORM:-egl}
+vjepa-eval "$@"
