@@ -2,7 +2,8 @@
 
 Per frame t the token sequence is ``[action_t, state_t, (extrinsics_t,) patch_t,0 .. patch_t,Np-1]``; attention is
 block-causal over frames (frame t sees frames <= t, everything inside its own frame). Patches get 3D RoPE with
-t = frame index (0-based from the first frame passed in, or continuing the cache); conditioning tokens rotate only
+t = frame index (0-based from the first frame passed in, or continuing the cache) and (row, column) scaled by
+grid_size / (Hp, Wp) as the official code does (an identity at the training grid); conditioning tokens rotate only
 their temporal channels with pos t. The output at frame slot t predicts the latents of frame t + 1.
 """
 
@@ -98,8 +99,10 @@ class ACPredictor(nn.Module):
         t = (torch.arange(frames, device=device) + t0).repeat_interleave(n).float()  # (frames*n,)
         within = torch.arange(n, device=device)
         patch = (within - cond).clamp(min=0)
-        h = (patch // wp).float().repeat(frames)
-        w = (patch % wp).float().repeat(frames)
+        # official ACRoPEAttention snaps spatial positions to the training grid: h *= grid_size / Hp (1.0 normally)
+        g = self.config.grid_size
+        h = ((patch // wp).float() * (g / hp)).repeat(frames)
+        w = ((patch % wp).float() * (g / wp)).repeat(frames)
         spatial = (within >= cond).repeat(frames)  # conditioning tokens: temporal channels only
         return RopeTables.build(t, h, w, self.config.dim // self.config.num_heads, spatial)
 

@@ -59,7 +59,9 @@ def test_matches_reference_official_layout():
                        pred.predictor_embed(z)], dim=2)[0].reshape(T * n, -1)
         pos, spatial = [], []
         for t in range(T):
-            pos += [(float(t), 0.0, 0.0)] * 2 + [(float(t), float(p // wp), float(p % wp)) for p in range(hp * wp)]
+            # official: spatial positions snapped to the training grid (2x2 here): h * 2/hp, w * 2/wp
+            pos += [(float(t), 0.0, 0.0)] * 2 + [(float(t), (p // wp) * 2 / hp, (p % wp) * 2 / wp)
+                                                 for p in range(hp * wp)]
             spatial += [False, False] + [True] * (hp * wp)
         for blk in pred.predictor_blocks:
             x = ref_attention_layer(blk, x, pos, spatial, lambda i, j: j // n <= i // n)

@@ -1,0 +1,1 @@
+"""Shipped simulation world-model weights (``<name>.safetensors`` + ``<name>.json``); see world_model.pretrained."""
