@@ -1,0 +1,113 @@
+"""Cross-entropy method as used by V-JEPA 2-AC (Gaussian sampling, top-k elites, momentum updates)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+
+from planners.base import ActionBounds, CostFn, IterationStats, PlanCallback, PlanResult
+from planners.constraints import apply_bounds, bound_tensors, evaluate
+
+
+@dataclass(frozen=True)
+class CEMConfig:
+    """Paper defaults: 400 samples, top-10 elites, 10 iterations, horizon 2, momentum 0.15.
+
+    momentum: weight of the OLD mean/std in the update (new = m * old + (1 - m) * elite statistic).
+    gripper_dims / gripper_momentum: separate momentum for the gripper dims, as in the official code.
+    init_std: initial std as a fraction of each dim's half-range.
+    warm_start: shift the previous mean by one step at the next call (MPC); reset() forgets it.
+    """
+
+    samples: int = 400
+    topk: int = 10
+    iterations: int = 10
+    horizon: int = 2
+    action_dim: int = 7
+    momentum_mean: float = 0.15
+    momentum_std: float = 0.15
+    gripper_dims: tuple[int, ...] = (6,)
+    gripper_momentum_mean: float = 0.15
+    gripper_momentum_std: float = 0.15
+    init_std: float = 1.0
+    min_std: float = 1e-4
+    warm_start: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 < self.topk <= self.samples:
+            raise ValueError(f"need 0 < topk <= samples, got topk={self.topk} samples={self.samples}")
+        if self.iterations < 1 or self.horizon < 1:
+            raise ValueError("iterations and horizon must be >= 1")
+
+
+class CEM:
+    """CEM over action sequences; see :class:`CEMConfig`."""
+
+    def __init__(self, bounds: ActionBounds, config: CEMConfig = CEMConfig()) -> None:
+        self.config = config
+        self.bounds = bounds
+        self.action_dim = config.action_dim
+        self.horizon = config.horizon
+        self.low, self.high = bound_tensors(bounds, config.action_dim)
+        self._prev_mean: torch.Tensor | None = None
+
+    def reset(self) -> None:
+        self._prev_mean = None
+
+    def _init_mean_std(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        cfg = self.config
+        centre = (self.low + self.high) / 2
+        mean = centre.expand(batch, cfg.horizon, cfg.action_dim).clone()  # (B, H, A)
+        if cfg.warm_start and self._prev_mean is not None and self._prev_mean.shape[0] == batch:
+            mean[:, :-1] = self._prev_mean[:, 1:]
+        std = (cfg.init_std * (self.high - self.low) / 2).expand(batch, cfg.horizon, cfg.action_dim).clone()
+        return mean, std
+
+    def _momenta(self) -> tuple[torch.Tensor, torch.Tensor]:
+        cfg = self.config
+        m_mean = torch.full((cfg.action_dim,), cfg.momentum_mean)
+        m_std = torch.full((cfg.action_dim,), cfg.momentum_std)
+        for d in cfg.gripper_dims:
+            if d < cfg.action_dim:
+                m_mean[d], m_std[d] = cfg.gripper_momentum_mean, cfg.gripper_momentum_std
+        return m_mean, m_std
+
+    def plan(
+        self,
+        cost_fn: CostFn,
+        batch_size: int = 1,
+        generator: torch.Generator | None = None,
+        callback: PlanCallback | None = None,
+    ) -> PlanResult:
+        cfg = self.config
+        t0 = time.perf_counter()
+        mean, std = self._init_mean_std(batch_size)
+        m_mean, m_std = self._momenta()
+        history: list[IterationStats] = []
+        best_actions = apply_bounds(mean, self.bounds)
+        best_costs = torch.full((batch_size,), float("inf"))
+        for it in range(cfg.iterations):
+            noise = torch.randn(batch_size, cfg.samples, cfg.horizon, cfg.action_dim, generator=generator)
+            samples = apply_bounds(mean[:, None] + std[:, None] * noise, self.bounds)  # (B, S, H, A)
+            costs = evaluate(cost_fn, samples)  # (B, S)
+            elite_costs, elite_idx = torch.topk(costs, cfg.topk, dim=1, largest=False)
+            elites = torch.gather(samples, 1, elite_idx[:, :, None, None].expand(-1, -1, cfg.horizon, cfg.action_dim))
+            mean = m_mean * mean + (1 - m_mean) * elites.mean(dim=1)
+            std = (m_std * std + (1 - m_std) * elites.std(dim=1, unbiased=False)).clamp_min(cfg.min_std)
+            improved = elite_costs[:, 0] < best_costs
+            best_costs = torch.where(improved, elite_costs[:, 0], best_costs)
+            best_actions = torch.where(improved[:, None, None], elites[:, 0], best_actions)
+            stats = IterationStats(it, float(elite_costs[:, 0].min()), float(elite_costs.mean()), float(std.mean()))
+            history.append(stats)
+            if callback is not None:
+                callback(stats)
+        # The paper executes the final mean; we return it, projected onto the constraints.
+        plan = apply_bounds(mean, self.bounds)
+        plan_costs = evaluate(cost_fn, plan[:, None])[:, 0]
+        use_best = best_costs < plan_costs
+        plan = torch.where(use_best[:, None, None], best_actions, plan)
+        plan_costs = torch.where(use_best, best_costs, plan_costs)
+        self._prev_mean = plan.clone()
+        return PlanResult(plan, plan_costs, history, time.perf_counter() - t0)

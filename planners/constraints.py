@@ -1,0 +1,59 @@
+"""Apply :class:`planners.base.ActionBounds` to sampled action sequences (pure tensor functions)."""
+
+from __future__ import annotations
+
+import torch
+
+from planners.base import ActionBounds
+
+
+def bound_tensors(bounds: ActionBounds, action_dim: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """(low, high) as float tensors of shape (action_dim,); raises if lengths disagree or low > high."""
+    low = torch.as_tensor(list(bounds.low), dtype=torch.float32, device=device)
+    high = torch.as_tensor(list(bounds.high), dtype=torch.float32, device=device)
+    if low.shape != (action_dim,) or high.shape != (action_dim,):
+        raise ValueError(f"bounds must have length {action_dim}, got low {tuple(low.shape)} high {tuple(high.shape)}")
+    if torch.any(low > high):
+        raise ValueError(f"bounds low > high at dims {torch.nonzero(low > high).flatten().tolist()}")
+    for dim in bounds.fixed:
+        if not 0 <= dim < action_dim:
+            raise ValueError(f"fixed dim {dim} outside 0..{action_dim - 1}")
+    return low, high
+
+
+def apply_bounds(actions: torch.Tensor, bounds: ActionBounds) -> torch.Tensor:
+    """Project actions (..., action_dim) onto the constraint set: maxnorm, box clip, then fixed dims.
+
+    The maxnorm rescales ``actions[..., dims]`` so its L2 norm is at most ``max_norm`` (the paper clips
+    |dxyz| to 0.05 m); the box clip keeps every dim in [low, high]; fixed dims are overwritten.
+    """
+    low, high = bound_tensors(bounds, actions.shape[-1], actions.device)
+    out = actions
+    if bounds.maxnorm is not None:
+        dims, max_norm = bounds.maxnorm
+        idx = list(dims)
+        sub = out[..., idx]
+        norm = sub.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        scale = torch.clamp(max_norm / norm, max=1.0)
+        out = out.clone()
+        out[..., idx] = sub * scale
+    out = torch.maximum(torch.minimum(out, high), low)
+    if bounds.fixed:
+        out = out.clone()
+        for dim, value in bounds.fixed.items():
+            out[..., dim] = value
+    return out
+
+
+def evaluate(cost_fn, actions: torch.Tensor) -> torch.Tensor:
+    """Call ``cost_fn`` and check it returns finite-or-inf costs of shape (batch, samples)."""
+    costs = cost_fn(actions)
+    if not isinstance(costs, torch.Tensor):
+        raise TypeError(f"cost_fn must return a torch.Tensor, got {type(costs).__name__}")
+    if costs.shape != actions.shape[:2]:
+        raise ValueError(
+            f"cost_fn returned shape {tuple(costs.shape)}, expected (batch, samples) = {tuple(actions.shape[:2])}"
+        )
+    if torch.isnan(costs).any():
+        raise ValueError("cost_fn returned NaN costs")
+    return costs.float()

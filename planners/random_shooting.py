@@ -1,0 +1,49 @@
+"""Random shooting: sample uniformly inside the bounds once, keep the best sequence (a baseline)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+
+from planners.base import ActionBounds, CostFn, IterationStats, PlanCallback, PlanResult
+from planners.constraints import apply_bounds, bound_tensors, evaluate
+
+
+@dataclass(frozen=True)
+class RandomShootingConfig:
+    samples: int = 400
+    horizon: int = 2
+    action_dim: int = 7
+
+
+class RandomShooting:
+    def __init__(self, bounds: ActionBounds, config: RandomShootingConfig = RandomShootingConfig()) -> None:
+        self.config = config
+        self.bounds = bounds
+        self.action_dim = config.action_dim
+        self.horizon = config.horizon
+        self.low, self.high = bound_tensors(bounds, config.action_dim)
+
+    def reset(self) -> None:
+        pass
+
+    def plan(
+        self,
+        cost_fn: CostFn,
+        batch_size: int = 1,
+        generator: torch.Generator | None = None,
+        callback: PlanCallback | None = None,
+    ) -> PlanResult:
+        cfg = self.config
+        t0 = time.perf_counter()
+        u = torch.rand(batch_size, cfg.samples, cfg.horizon, cfg.action_dim, generator=generator)
+        samples = apply_bounds(self.low + u * (self.high - self.low), self.bounds)  # (B, S, H, A)
+        costs = evaluate(cost_fn, samples)
+        best_cost, idx = costs.min(dim=1)
+        plan = samples[torch.arange(batch_size), idx]
+        stats = IterationStats(0, float(best_cost.min()), float(costs.mean()), 0.0)
+        if callback is not None:
+            callback(stats)
+        return PlanResult(plan, best_cost, [stats], time.perf_counter() - t0)

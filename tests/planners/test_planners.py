@@ -1,0 +1,135 @@
+"""Every planner finds known optima, respects its constraints and is deterministic under a seed."""
+
+import math
+
+import pytest
+import torch
+
+from planners import ActionBounds, make_planner, paper_bounds
+from planners.constraints import apply_bounds
+
+NAMES = ["cem", "mppi", "icem", "random"]
+BOX = ActionBounds(low=[-1.0, -1.0], high=[1.0, 1.0])
+
+
+def quadratic(target: torch.Tensor):
+    def cost(a: torch.Tensor) -> torch.Tensor:  # a: (B, S, H, 2)
+        return ((a - target) ** 2).sum(dim=(-1, -2))
+
+    return cost
+
+
+def _planner(name, bounds=BOX, horizon=2, action_dim=2, **kw):
+    defaults = {"random": {"samples": 4000}, "cem": {"samples": 200, "topk": 10, "iterations": 15}}
+    return make_planner(name, bounds, horizon=horizon, action_dim=action_dim, **{**defaults.get(name, {}), **kw})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_quadratic_optimum(name):
+    target = torch.tensor([0.3, -0.6])
+    g = torch.Generator().manual_seed(0)
+    res = _planner(name).plan(quadratic(target), generator=g)
+    assert res.actions.shape == (1, 2, 2)
+    tol = 0.25 if name == "random" else 0.03
+    assert torch.allclose(res.actions[0], target.expand(2, 2), atol=tol), res.actions
+    assert len(res.history) >= 1 and res.time_s > 0
+
+
+@pytest.mark.parametrize("name", ["cem", "icem", "mppi"])
+def test_nonconvex_global_minimum(name):
+    # Rastrigin-like cost on [-1, 1]^2 shifted so the global minimum is at (0.5, -0.5); many local minima.
+    opt = torch.tensor([0.5, -0.5])
+
+    def cost(a):
+        x = (a - opt) * 5.12
+        return (20 + (x**2 - 10 * torch.cos(2 * math.pi * x)).sum(-1)).sum(-1)
+
+    g = torch.Generator().manual_seed(1)
+    planner = _planner(name, horizon=1, samples=600, iterations=12)
+    res = planner.plan(cost, generator=g)
+    assert torch.allclose(res.actions[0, 0], opt, atol=0.05), res.actions
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_paper_constraints_respected_by_every_sample(name):
+    bounds = paper_bounds()
+    seen = []
+
+    def cost(a):
+        seen.append(a.clone())
+        return 10 * (a[..., :3] - 0.2).abs().sum(dim=(-1, -2)) + (a[..., 6] - 0.7).abs().sum(-1)
+
+    res = make_planner(name, bounds, samples=256, horizon=3).plan(cost, generator=torch.Generator().manual_seed(0))
+    for a in seen + [res.actions[:, None]]:
+        assert torch.all(a[..., 3:6] == 0), "rotation dims must stay pinned to 0"
+        assert torch.all(a[..., :3].norm(dim=-1) <= 0.05 + 1e-6), "maxnorm 0.05 violated"
+        assert torch.all(a[..., 6].abs() <= 0.75 + 1e-6)
+    # the optimum direction is +xyz at the maxnorm
+    if name != "random":
+        first = res.actions[0, 0, :3]
+        direction = torch.nn.functional.cosine_similarity(first, torch.ones(3), dim=0)
+        assert direction > 0.95 and first.norm() > 0.03, first
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_deterministic_under_seed(name):
+    cost = quadratic(torch.tensor([0.1, 0.2]))
+    a = _planner(name).plan(cost, generator=torch.Generator().manual_seed(7)).actions
+    b = _planner(name).plan(cost, generator=torch.Generator().manual_seed(7)).actions
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_batch_problems_are_independent(name):
+    targets = torch.tensor([[0.5, 0.5], [-0.5, 0.2]])
+
+    def cost(a):  # a: (2, S, H, 2)
+        return ((a - targets[:, None, None]) ** 2).sum(dim=(-1, -2))
+
+    res = _planner(name).plan(cost, batch_size=2, generator=torch.Generator().manual_seed(0))
+    tol = 0.25 if name == "random" else 0.05
+    for i in range(2):
+        assert torch.allclose(res.actions[i], targets[i].expand(2, 2), atol=tol)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_cost_shape_raises(name):
+    with pytest.raises(ValueError, match="cost_fn returned shape"):
+        _planner(name).plan(lambda a: a.sum(-1))
+
+
+def test_nan_cost_raises():
+    with pytest.raises(ValueError, match="NaN"):
+        _planner("cem").plan(lambda a: torch.full(a.shape[:2], float("nan")))
+
+
+def test_unknown_planner_and_field():
+    with pytest.raises(ValueError, match="unknown planner"):
+        make_planner("nope")
+    with pytest.raises(ValueError, match="unknown cem config fields"):
+        make_planner("cem", samples_typo=3)
+
+
+def test_warm_start_shifts_previous_plan():
+    planner = make_planner("mppi", BOX, horizon=3, action_dim=2, iterations=1, samples=8, warm_start=True)
+    calls = []
+
+    def cost(a):
+        calls.append(a.clone())
+        return ((a - 0.4) ** 2).sum(dim=(-1, -2))
+
+    first = planner.plan(cost, generator=torch.Generator().manual_seed(0)).actions
+    calls.clear()
+    planner.plan(cost, generator=torch.Generator().manual_seed(0))
+    # sample 0 is the (shifted) warm-start mean
+    assert torch.allclose(calls[0][0, 0, :2], first[0, 1:], atol=1e-6)
+    planner.reset()
+    calls.clear()
+    planner.plan(cost, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(calls[0][0, 0], torch.zeros(3, 2))
+
+
+def test_apply_bounds_projection():
+    b = ActionBounds(low=[-1, -1, -1], high=[1, 1, 1], fixed={2: 0.5}, maxnorm=((0, 1), 0.5))
+    out = apply_bounds(torch.tensor([[3.0, 4.0, -1.0]]), b)
+    assert torch.allclose(out, torch.tensor([[0.3, 0.4, 0.5]]))
