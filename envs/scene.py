@@ -1,0 +1,122 @@
+"""The lean MuJoCo scene: robosuite's Panda arm + Panda gripper on a table, one fixed camera, a mocap target.
+
+The arm is driven by a weld between the hand and a mocap body (Cartesian target in the base frame), with gravity
+compensation on the robot bodies; the fingers by position actuators. Shadows, reflections and the skybox are off
+unless ``fancy=True``, so rendering costs a few ms on a CPU.
+World frame = robot base frame (the arm's base sits at the world origin on the table top, z up, x forward).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import mujoco
+import numpy as np
+
+TABLE_HEIGHT = 0.0  # the table top is the z = 0 plane of the base frame
+HOME_QPOS = np.array([0.0, 0.2, 0.0, -2.2, 0.0, 2.4, 0.785])
+GRIPPER_OPEN_WIDTH = 0.04  # per finger, metres
+FINGER_ACTUATORS = ("g_gripper_finger_joint1", "g_gripper_finger_joint2")  # robosuite's position servos
+
+
+def robosuite_assets() -> Path:
+    """Directory of robosuite's shipped model assets (found without importing robosuite)."""
+    spec = importlib.util.find_spec("robosuite")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("robosuite is required for the Panda model assets: pip install robosuite==1.5.2")
+    path = Path(list(spec.submodule_search_locations)[0]) / "models" / "assets"
+    if not (path / "robots" / "panda" / "robot.xml").exists():
+        raise FileNotFoundError(f"Panda assets not found under {path}")
+    return path
+
+
+@dataclass(frozen=True)
+class SceneConfig:
+    """objects: number of free cubes (0 for reach). cube_size: half-extent, metres. camera: position/target in
+    the base frame, metres. fancy: enable shadows/reflections/skybox."""
+
+    objects: int = 0
+    cube_size: float = 0.02
+    camera_pos: tuple[float, float, float] = (1.45, 0.0, 0.95)
+    camera_target: tuple[float, float, float] = (0.35, 0.0, 0.12)
+    camera_fovy: float = 50.0
+    timestep: float = 0.004
+    fancy: bool = False
+    goal_marker: bool = False
+
+
+def _look_at_quat(pos: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """MuJoCo camera quaternion (w, x, y, z) looking from pos at target with world z up."""
+    fwd = target - pos
+    fwd = fwd / np.linalg.norm(fwd)
+    right = np.cross(fwd, [0.0, 0.0, 1.0])
+    right /= np.linalg.norm(right)
+    up = np.cross(right, fwd)
+    mat = np.stack([right, up, -fwd], axis=1)  # camera x, y, z axes (z points backwards)
+    quat = np.zeros(4)
+    mujoco.mju_mat2Quat(quat, mat.flatten())
+    return quat
+
+
+def build_spec(cfg: SceneConfig) -> mujoco.MjSpec:
+    assets = robosuite_assets()
+    robot = mujoco.MjSpec.from_file(str(assets / "robots" / "panda" / "robot.xml"))
+    gripper = mujoco.MjSpec.from_file(str(assets / "grippers" / "panda_gripper.xml"))
+    for act in list(robot.actuators):  # torque motors are replaced by the mocap weld
+        robot.delete(act)
+    hand = robot.body("right_hand")
+    hand.add_frame().attach_body(gripper.body("right_gripper"), "g_", "")
+    for body in robot.bodies:
+        if body.name and body.name != "world":
+            body.gravcomp = 1.0
+    for i in range(1, 8):
+        j = robot.joint(f"joint{i}")
+        j.damping = [5.0, 0.0, 0.0]
+        j.armature = 0.1
+
+    spec = robot
+    spec.option.timestep = cfg.timestep
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    spec.visual.quality.shadowsize = 4096 if cfg.fancy else 0
+    spec.visual.global_.offwidth = 256
+    spec.visual.global_.offheight = 256
+    world = spec.worldbody
+    world.add_light(pos=[0.5, 0.0, 2.0], dir=[0, 0, -1], diffuse=[0.8, 0.8, 0.8], castshadow=cfg.fancy)
+    world.add_light(pos=[1.5, 1.0, 1.5], dir=[-1, -0.6, -1], diffuse=[0.4, 0.4, 0.4], castshadow=False)
+    table = world.add_body(name="table", pos=[0.45, 0.0, TABLE_HEIGHT - 0.025])
+    table.add_geom(name="table_top", type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.55, 0.6, 0.025],
+                   rgba=[0.55, 0.42, 0.3, 1.0], friction=[1.0, 0.005, 0.0001])
+    world.add_geom(name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[3, 3, 0.1], pos=[0, 0, -0.75],
+                   rgba=[0.3, 0.33, 0.36, 1.0], contype=0, conaffinity=0)
+    pos = np.array(cfg.camera_pos)
+    world.add_camera(name="front", pos=pos, quat=_look_at_quat(pos, np.array(cfg.camera_target)), fovy=cfg.camera_fovy)
+
+    mocap = world.add_body(name="target", mocap=True, pos=[0.5, 0.0, 0.3])
+    mocap.add_geom(type=mujoco.mjtGeom.mjGEOM_SPHERE, size=[0.005], contype=0, conaffinity=0, rgba=[0, 0, 0, 0],
+                   group=3)
+    eq = spec.add_equality(name="ee_weld", type=mujoco.mjtEq.mjEQ_WELD, name1="target", name2="g_eef",
+                           objtype=mujoco.mjtObj.mjOBJ_BODY)
+    eq.solref = [0.02, 1.0]
+    # data = [anchor(3), relpose(pos 3, quat 4), torquescale]: the eef frame coincides with the mocap frame
+    eq.data = np.array([0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1.0] + [0.0] * (len(eq.data) - 11))
+    for i, rgba in zip(range(cfg.objects), ([0.85, 0.15, 0.1, 1], [0.1, 0.3, 0.85, 1])):
+        cube = world.add_body(name=f"cube{i}", pos=[0.5, 0.1 * i, cfg.cube_size])
+        cube.add_freejoint(name=f"cube{i}_joint")
+        cube.add_geom(name=f"cube{i}_geom", type=mujoco.mjtGeom.mjGEOM_BOX, size=[cfg.cube_size] * 3, rgba=rgba,
+                      mass=0.05, friction=[1.5, 0.01, 0.0001], condim=4)
+    if cfg.goal_marker:
+        marker = world.add_body(name="place_target", pos=[0.5, -0.15, 0.001])
+        marker.add_geom(name="place_target_geom", type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[0.04, 0.001],
+                        rgba=[0.1, 0.7, 0.2, 1], contype=0, conaffinity=0)
+    return spec
+
+
+def build_model(cfg: SceneConfig = SceneConfig()) -> mujoco.MjModel:
+    model = build_spec(cfg).compile()
+    if not cfg.fancy:
+        model.vis.quality.shadowsize = 0
+        for i in range(model.nmat):
+            model.mat_reflectance[i] = 0.0
+    return model

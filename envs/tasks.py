@@ -1,0 +1,192 @@
+"""The four Franka tasks: reach, grasp, reach-with-object and pick-and-place.
+
+Each task places the robot/cube at reset and builds a REACHABLE goal by driving the simulator there (the
+env renders the goal image in that configuration, then restores the start). Distances are metres in the base
+frame. Success thresholds: reach 5 cm (TCP to goal), grasp: cube lifted >= 5 cm and held, reach-with-object:
+TCP within 5 cm of the goal with the cube still held, pick-and-place: cube within 5 cm of the target spot and
+resting on the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from envs.scene import SceneConfig
+
+REACH_LOW = np.array([0.35, -0.22, 0.08])
+REACH_HIGH = np.array([0.65, 0.22, 0.40])
+CUBE_LOW = np.array([0.40, -0.15])
+CUBE_HIGH = np.array([0.60, 0.15])
+SUCCESS_RADIUS = 0.05
+LIFT_HEIGHT = 0.05
+
+
+def _random_start(env, rng: np.random.Generator, low=REACH_LOW, high=REACH_HIGH) -> None:
+    env.home()
+    env.move_to(rng.uniform(low, high), settle_steps=250)
+
+
+def cube_pos(env, i: int = 0) -> np.ndarray:
+    return env.data.body(f"cube{i}").xpos.copy()
+
+
+def set_cube(env, xy: np.ndarray, z: float | None = None, i: int = 0) -> None:
+    adr = env.model.joint(f"cube{i}_joint").qposadr[0]
+    size = env.task.scene.cube_size
+    env.data.qpos[adr:adr + 3] = [xy[0], xy[1], size if z is None else z]
+    env.data.qpos[adr + 3:adr + 7] = [1, 0, 0, 0]
+    env.data.qvel[env.model.joint(f"cube{i}_joint").dofadr[0]:][:6] = 0
+
+
+def cube_held(env, i: int = 0) -> bool:
+    """Cube between the fingers: close to the TCP and the gripper closed on it (not fully shut)."""
+    tcp, _ = env.ee_pose()
+    close = np.linalg.norm(cube_pos(env, i) - tcp) < 0.035
+    return bool(close and 0.2 < env.gripper_closure() < 0.95)
+
+
+@dataclass
+class ReachTask:
+    name: str = "reach"
+    scene: SceneConfig = field(default_factory=SceneConfig)
+    max_episode_steps: int = 30
+
+    def reset(self, env, rng: np.random.Generator) -> None:
+        _random_start(env, rng)
+
+    def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
+        start = env.ee_pose()[0]
+        for _ in range(100):
+            goal = rng.uniform(REACH_LOW, REACH_HIGH)
+            if np.linalg.norm(goal - start) > 0.15:
+                break
+        env.move_to(goal)
+        self.goal_pos = env.ee_pose()[0]
+        return {"goal_pos": self.goal_pos}
+
+    def task_distance(self, env) -> float:
+        return float(np.linalg.norm(env.ee_pose()[0] - self.goal_pos))
+
+    def is_success(self, env) -> bool:
+        return self.task_distance(env) < SUCCESS_RADIUS
+
+
+def _run_expert_to_goal(env, expert_name: str, rng: np.random.Generator, max_steps: int) -> None:
+    from envs.experts import EXPERTS
+
+    expert = EXPERTS[expert_name](env, noise=0.0, seed=int(rng.integers(2**31)))
+    for _ in range(max_steps):
+        if expert.done():
+            break
+        env.simulate(expert.act(None))
+
+
+@dataclass
+class GraspTask:
+    name: str = "grasp"
+    scene: SceneConfig = field(default_factory=lambda: SceneConfig(objects=1))
+    max_episode_steps: int = 40
+
+    def reset(self, env, rng: np.random.Generator) -> None:
+        _random_start(env, rng, np.array([0.4, -0.15, 0.2]), np.array([0.6, 0.15, 0.35]))
+        set_cube(env, rng.uniform(CUBE_LOW, CUBE_HIGH))
+        env.step_physics(50)
+
+    def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
+        _run_expert_to_goal(env, "grasp", rng, 40)
+        return {"cube_goal": cube_pos(env)}
+
+    def lift(self, env) -> float:
+        return float(cube_pos(env)[2] - env.task.scene.cube_size)
+
+    def task_distance(self, env) -> float:
+        return max(0.0, LIFT_HEIGHT - self.lift(env)) + (0.0 if cube_held(env) else 0.05)
+
+    def is_success(self, env) -> bool:
+        return self.lift(env) >= LIFT_HEIGHT and cube_held(env)
+
+
+@dataclass
+class ReachWithObjectTask:
+    """The cube starts grasped; carry it to a goal position without dropping it."""
+
+    name: str = "reach_with_object"
+    scene: SceneConfig = field(default_factory=lambda: SceneConfig(objects=1))
+    max_episode_steps: int = 30
+
+    def reset(self, env, rng: np.random.Generator) -> None:
+        _random_start(env, rng, np.array([0.4, -0.15, 0.15]), np.array([0.6, 0.15, 0.3]))
+        tcp = env.ee_pose()[0]
+        set_cube(env, tcp[:2], tcp[2])
+        size = env.task.scene.cube_size
+        env.data.qpos[env._finger_joints[0]] = size - 0.001  # fingers already closed on the cube
+        env.data.qpos[env._finger_joints[1]] = -(size - 0.001)
+        env.set_gripper(1.0)
+        env.step_physics(150)
+
+    def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
+        start = env.ee_pose()[0]
+        low, high = np.array([0.38, -0.2, 0.12]), np.array([0.62, 0.2, 0.35])
+        for _ in range(100):
+            goal = rng.uniform(low, high)
+            if np.linalg.norm(goal - start) > 0.12:
+                break
+        _run_expert_to_goal_pos(env, goal)
+        self.goal_pos = env.ee_pose()[0]
+        return {"goal_pos": self.goal_pos}
+
+    def task_distance(self, env) -> float:
+        return float(np.linalg.norm(env.ee_pose()[0] - self.goal_pos)) + (0.0 if cube_held(env) else 0.1)
+
+    def is_success(self, env) -> bool:
+        return bool(np.linalg.norm(env.ee_pose()[0] - self.goal_pos) < SUCCESS_RADIUS and cube_held(env))
+
+
+def _run_expert_to_goal_pos(env, goal: np.ndarray, max_steps: int = 30) -> None:
+    """Carry to ``goal`` in <= 0.05 m steps (keeps the cube in the gripper, unlike a teleport)."""
+    for _ in range(max_steps):
+        delta = goal - env.ee_pose()[0]
+        if np.linalg.norm(delta) < 0.005:
+            break
+        step = delta * min(1.0, 0.05 / max(np.linalg.norm(delta), 1e-9))
+        env.simulate(np.concatenate([step, np.zeros(3), [0.0]]).astype(np.float32))
+
+
+@dataclass
+class PickPlaceTask:
+    name: str = "pick_place"
+    scene: SceneConfig = field(default_factory=lambda: SceneConfig(objects=1, goal_marker=False))
+    max_episode_steps: int = 60
+
+    def reset(self, env, rng: np.random.Generator) -> None:
+        _random_start(env, rng, np.array([0.4, -0.15, 0.2]), np.array([0.6, 0.15, 0.35]))
+        cube = rng.uniform(CUBE_LOW, CUBE_HIGH)
+        for _ in range(100):
+            target = rng.uniform(CUBE_LOW, CUBE_HIGH)
+            if np.linalg.norm(target - cube) > 0.12:
+                break
+        set_cube(env, cube)
+        self.target_xy = target
+        env.step_physics(50)
+
+    def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
+        _run_expert_to_goal(env, "pick_place", rng, 70)
+        return {"target_xy": self.target_xy}
+
+    def task_distance(self, env) -> float:
+        return float(np.linalg.norm(cube_pos(env)[:2] - self.target_xy))
+
+    def is_success(self, env) -> bool:
+        resting = cube_pos(env)[2] < env.task.scene.cube_size + 0.01
+        return bool(self.task_distance(env) < SUCCESS_RADIUS and resting)
+
+
+TASKS = {
+    "FrankaReach-v0": ReachTask,
+    "FrankaGrasp-v0": GraspTask,
+    "FrankaReachWithObject-v0": ReachWithObjectTask,
+    "FrankaPickPlace-v0": PickPlaceTask,
+}
