@@ -1,0 +1,116 @@
+"""The V-JEPA 2-AC agent: plan with a latent world model by minimising the L1 energy to the goal latent.
+
+``Agent(world_model, planner).act(obs, goal) -> action`` works in any Gymnasium loop (receding-horizon MPC).
+Actions/states follow envs.conventions (base frame, metres, radians, gripper in [0, 1]).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from agent.energy import EnergyConfig, latent_energy, state_energy
+from agent.kinematics import integrate_action, integrate_sequence
+from agent.observation import check_obs
+from agent.protocol import LatentWorldModel
+from envs.spec import clip_action, make_action_space
+from planners.base import Planner, PlanResult
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """replan_every: execute this many planned actions before planning again (1 = replan every step).
+    seed: seeds the planner's torch.Generator (re-seeded at reset())."""
+
+    replan_every: int = 1
+    energy: EnergyConfig = field(default_factory=EnergyConfig)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.replan_every < 1:
+            raise ValueError("replan_every must be >= 1")
+
+
+def _digest(image: np.ndarray) -> str:
+    return hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()
+
+
+class Agent:
+    """MPC agent over a :class:`agent.protocol.LatentWorldModel`."""
+
+    def __init__(self, world_model: LatentWorldModel, planner: Planner, config: AgentConfig = AgentConfig(),
+                 action_space: spaces.Box | None = None) -> None:
+        if config.replan_every > planner.horizon:
+            raise ValueError(f"replan_every {config.replan_every} > planner horizon {planner.horizon}")
+        self.world_model = world_model
+        self.planner = planner
+        self.config = config
+        self.action_space = action_space if action_space is not None else make_action_space()
+        self.last_plan: PlanResult | None = None
+        self.plan_times: list[float] = []
+        self._goal_key: str | None = None
+        self._goal_z: torch.Tensor | None = None
+        self._goal_state: torch.Tensor | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        self.planner.reset()
+        self._queue: list[np.ndarray] = []
+        self._gen = torch.Generator().manual_seed(self.config.seed)
+        self.plan_times = []
+
+    @torch.inference_mode()
+    def encode_goal(self, goal: dict) -> torch.Tensor:
+        """Goal latent (N, D), encoded once per distinct goal image (cached by content hash)."""
+        image, state = check_obs(goal, "goal", need_state=False)
+        key = _digest(image)
+        if key != self._goal_key:
+            self._goal_z = self.world_model.encode(image[None])[0]
+            self._goal_key = key
+        self._goal_state = None if state is None else torch.as_tensor(state, dtype=torch.float32)
+        return self._goal_z
+
+    def cost_fn(self, z0: torch.Tensor, state0: torch.Tensor, goal_z: torch.Tensor):
+        """Build the planner's cost: actions (1, S, H, 7) -> energies (1, S)."""
+        cfg = self.config.energy
+
+        def cost(actions: torch.Tensor) -> torch.Tensor:
+            b, s, h, a = actions.shape
+            flat = actions.reshape(b * s, h, a)  # (S, H, 7)
+            states = integrate_sequence(state0, flat)  # (S, H, 7) state before each action
+            pred = self.world_model.rollout(z0, flat, states)  # (S, H, N, D)
+            energy = latent_energy(pred, goal_z, cfg.all_frames)
+            if cfg.state_weight and self._goal_state is not None:
+                final = integrate_action(states[:, -1], flat[:, -1])
+                energy = energy + cfg.state_weight * state_energy(final, self._goal_state)
+            return energy.reshape(b, s)
+
+        return cost
+
+    @torch.inference_mode()
+    def plan(self, obs: dict, goal: dict) -> PlanResult:
+        image, state = check_obs(obs, "obs")
+        goal_z = self.encode_goal(goal)
+        z0 = self.world_model.encode(image[None])  # (1, N, D)
+        state0 = torch.as_tensor(state, dtype=torch.float32)
+        t0 = time.perf_counter()
+        result = self.planner.plan(self.cost_fn(z0, state0, goal_z), batch_size=1, generator=self._gen)
+        self.plan_times.append(time.perf_counter() - t0)
+        self.last_plan = result
+        return result
+
+    def act(self, obs: dict, goal: dict) -> np.ndarray:
+        """Next env action (7,) float32, clipped to the env's action bounds."""
+        if not self._queue:
+            result = self.plan(obs, goal)
+            plan = result.actions[0].cpu().numpy()  # (H, 7)
+            self._queue = [plan[i] for i in range(self.config.replan_every)]
+        else:
+            check_obs(obs, "obs")
+            check_obs(goal, "goal", need_state=False)
+        return clip_action(self._queue.pop(0), self.action_space)

@@ -1,0 +1,60 @@
+"""Build agents by name for the CLI and benchmarks: learned (world model + planner), oracle, random."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from agent.agent import Agent, AgentConfig
+from agent.energy import EnergyConfig
+from agent.oracle import OracleAgent, RandomAgent
+from planners import make_planner, paper_bounds
+
+# CPU-friendly planner settings for the shipped tiny model (the paper's: 400 samples, 10 iterations, horizon 2).
+CPU_PLANNER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "cem": {"samples": 100, "topk": 10, "iterations": 5, "horizon": 2},
+    "mppi": {"samples": 100, "iterations": 5, "horizon": 2},
+    "icem": {"samples": 100, "topk": 10, "iterations": 5, "horizon": 2},
+    "random": {"samples": 300, "horizon": 2},
+}
+ORACLE_PLANNER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "cem": {"samples": 32, "topk": 5, "iterations": 3, "horizon": 1},
+    "mppi": {"samples": 32, "iterations": 3, "horizon": 1},
+    "icem": {"samples": 32, "topk": 5, "iterations": 3, "horizon": 1},
+    "random": {"samples": 64, "horizon": 1},
+}
+
+
+def resolve_model_path(model: str) -> Path:
+    """"shipped" -> world_model/weights/sim_reach, else a path base (with or without .safetensors)."""
+    from world_model.pretrained import pretrained_path
+
+    if model == "shipped":
+        return pretrained_path("sim_reach")
+    base = Path(model)
+    base = base.with_suffix("") if base.suffix == ".safetensors" else base
+    if not base.with_suffix(".safetensors").exists():
+        raise FileNotFoundError(f"world model {model!r}: {base.with_suffix('.safetensors')} does not exist")
+    return base
+
+
+def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str, Any] | None = None,
+               model: str = "shipped", seed: int = 0, bf16: bool = False, energy: EnergyConfig = EnergyConfig()):
+    """kind: "learned" | "oracle" | "random"."""
+    overrides = dict(planner_overrides or {})
+    if kind == "random":
+        return RandomAgent(env.action_space, seed=seed)
+    if kind == "oracle":
+        opts = {**ORACLE_PLANNER_DEFAULTS[planner], **overrides}
+        return OracleAgent(env, make_planner(planner, paper_bounds(), **opts), seed=seed)
+    if kind != "learned":
+        raise ValueError(f"unknown agent kind {kind!r}; choose learned, oracle or random")
+    from world_model.checkpoint import load_world_model
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    wm = load_world_model(resolve_model_path(model), autocast_bf16=bf16)
+    opts = {**CPU_PLANNER_DEFAULTS[planner], **overrides}
+    return Agent(wm, make_planner(planner, paper_bounds(), **opts), AgentConfig(energy=energy, seed=seed),
+                 action_space=env.action_space)

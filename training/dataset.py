@@ -1,0 +1,145 @@
+"""On-disk episode format and readers.
+
+An episode is a directory ``<root>/episode_<index:06d>/`` holding
+- ``data.npz``: ``frames`` uint8 (T, H, W, 3), ``states`` float32 (T, 7) (envs.conventions, base frame),
+  ``actions`` float32 (T - 1, 7) (action t moves frame t to frame t + 1);
+- ``meta.json``: {"format": "vjepa2-ac-episode/1", "task", "image_size", "control_hz", "seed", "policy",
+  "success", "length"}.
+Episodes are written to a temporary directory and renamed into place, so a crash never leaves a half-written
+episode under its final name. Readers validate every episode and report + skip corrupt ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+FORMAT = "vjepa2-ac-episode/1"
+
+
+class CorruptEpisodeError(ValueError):
+    pass
+
+
+@dataclass
+class Episode:
+    frames: np.ndarray  # (T, H, W, 3) uint8
+    states: np.ndarray  # (T, 7) float32
+    actions: np.ndarray  # (T-1, 7) float32
+    meta: dict[str, Any]
+
+
+def episode_dir(root: str | Path, index: int) -> Path:
+    return Path(root) / f"episode_{index:06d}"
+
+
+def validate_episode(frames: np.ndarray, states: np.ndarray, actions: np.ndarray) -> None:
+    """Raise CorruptEpisodeError if shapes/dtypes are inconsistent or values are non-finite."""
+    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
+        raise CorruptEpisodeError(f"frames must be uint8 (T, H, W, 3), got {frames.dtype} {frames.shape}")
+    T = frames.shape[0]
+    if T < 2:
+        raise CorruptEpisodeError(f"an episode needs >= 2 frames, got {T}")
+    if states.shape != (T, 7):
+        raise CorruptEpisodeError(f"states must be ({T}, 7), got {states.shape}")
+    if actions.shape != (T - 1, 7):
+        raise CorruptEpisodeError(f"actions must be ({T - 1}, 7), got {actions.shape}")
+    if not (np.isfinite(states).all() and np.isfinite(actions).all()):
+        raise CorruptEpisodeError("states/actions contain NaN or inf")
+
+
+def save_episode(root: str | Path, index: int, frames: np.ndarray, states: np.ndarray, actions: np.ndarray,
+                 meta: dict[str, Any]) -> Path:
+    """Write one episode atomically (tmp dir + rename). Returns its directory."""
+    frames, states, actions = np.asarray(frames), np.asarray(states, np.float32), np.asarray(actions, np.float32)
+    validate_episode(frames, states, actions)
+    final = episode_dir(root, index)
+    tmp = final.with_name(final.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    np.savez_compressed(tmp / "data.npz", frames=frames, states=states, actions=actions)
+    meta = {**meta, "format": FORMAT, "length": int(frames.shape[0])}
+    (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    return final
+
+
+def load_episode(path: str | Path) -> Episode:
+    """Load and validate one episode directory (CorruptEpisodeError on any problem)."""
+    path = Path(path)
+    try:
+        meta = json.loads((path / "meta.json").read_text())
+        with np.load(path / "data.npz") as z:
+            frames, states, actions = z["frames"], z["states"], z["actions"]
+    except Exception as exc:  # noqa: BLE001 - any read failure means a corrupt episode
+        raise CorruptEpisodeError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
+    if meta.get("format") != FORMAT:
+        raise CorruptEpisodeError(f"{path}: unknown format {meta.get('format')!r}, expected {FORMAT!r}")
+    try:
+        validate_episode(frames, states, actions)
+    except CorruptEpisodeError as exc:
+        raise CorruptEpisodeError(f"{path}: {exc}") from exc
+    return Episode(frames, states, actions, meta)
+
+
+def list_episodes(root: str | Path) -> list[Path]:
+    """Completed episode directories under root, sorted (temporary ones are ignored)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"dataset directory {root} does not exist")
+    return sorted(p for p in root.glob("episode_*") if p.is_dir() and not p.name.endswith(".tmp"))
+
+
+def load_episodes(root: str | Path) -> tuple[list[Episode], list[str]]:
+    """All valid episodes plus the list of skipped corrupt ones (each reported with a warning)."""
+    good, bad = [], []
+    for path in list_episodes(root):
+        try:
+            good.append(load_episode(path))
+        except CorruptEpisodeError as exc:
+            warnings.warn(f"skipping corrupt episode: {exc}", stacklevel=2)
+            bad.append(str(exc))
+    if not good:
+        raise ValueError(f"no valid episodes under {root} ({len(bad)} corrupt)")
+    return good, bad
+
+
+class ClipDataset(Dataset):
+    """Fixed-length clips of ``frames_per_clip`` consecutive frames (stride 1) from a list of episodes.
+
+    Item: dict(frames uint8 (T, H, W, 3), states float32 (T, 7), actions float32 (T - 1, 7)).
+    """
+
+    def __init__(self, episodes: list[Episode], frames_per_clip: int) -> None:
+        if frames_per_clip < 2:
+            raise ValueError("frames_per_clip must be >= 2")
+        self.episodes = episodes
+        self.T = frames_per_clip
+        self.index = [(e, s) for e, ep in enumerate(episodes) for s in range(ep.frames.shape[0] - frames_per_clip + 1)]
+        if not self.index:
+            raise ValueError(f"no episode is long enough for clips of {frames_per_clip} frames")
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        e, s = self.index[i]
+        ep = self.episodes[e]
+        sl = slice(s, s + self.T)
+        return {
+            "frames": torch.from_numpy(ep.frames[sl]),
+            "states": torch.from_numpy(ep.states[sl]),
+            "actions": torch.from_numpy(ep.actions[s:s + self.T - 1]),
+        }
