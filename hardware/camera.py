@@ -1,0 +1,116 @@
+"""Cameras for the real robot: OpenCV, RealSense and a fake (rendered-frame) camera, plus preprocessing.
+
+All cameras return RGB uint8 (H, W, 3). ``preprocess`` does what the paper does to DROID frames: centre crop
+to a square, then resize to the model's input size.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Protocol
+
+import cv2
+import numpy as np
+
+
+class CameraError(RuntimeError):
+    """The camera failed to deliver a frame after the allowed retries."""
+
+
+class Camera(Protocol):
+    def read(self) -> np.ndarray:
+        """RGB uint8 (H, W, 3)."""
+    def close(self) -> None: ...
+
+
+def centre_crop_square(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return image[top:top + side, left:left + side]
+
+
+def preprocess(image: np.ndarray, size: int) -> np.ndarray:
+    """Centre crop to a square, then resize (area interpolation) to (size, size, 3) uint8."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected uint8 (H, W, 3), got {image.dtype} {image.shape}")
+    square = centre_crop_square(image)
+    return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def read_with_retries(grab: Callable[[], np.ndarray | None], retries: int = 3, wait_s: float = 0.02) -> np.ndarray:
+    """Call ``grab`` until it returns a frame; CameraError after ``retries`` dropped frames."""
+    for attempt in range(retries + 1):
+        frame = grab()
+        if frame is not None:
+            return frame
+        time.sleep(wait_s)
+    raise CameraError(f"camera dropped {retries + 1} frames in a row")
+
+
+class OpenCVCamera:
+    def __init__(self, index: int | str = 0, retries: int = 3) -> None:
+        self.cap = cv2.VideoCapture(index)
+        if not self.cap.isOpened():
+            raise CameraError(f"cannot open OpenCV camera {index!r}")
+        self.retries = retries
+
+    def _grab(self) -> np.ndarray | None:
+        ok, frame = self.cap.read()
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if ok and frame is not None else None
+
+    def read(self) -> np.ndarray:
+        return read_with_retries(self._grab, self.retries)
+
+    def close(self) -> None:
+        self.cap.release()
+
+
+class RealSenseCamera:
+    def __init__(self, width: int = 640, height: int = 480, fps: int = 30, serial: str | None = None,
+                 retries: int = 3) -> None:
+        try:
+            import pyrealsense2 as rs
+        except ImportError as exc:
+            raise ImportError("RealSense support needs pyrealsense2: pip install 'vjepa2-ac-sim[realsense]'") from exc
+        self.rs = rs
+        self.pipeline = rs.pipeline()
+        config = rs.config()
+        if serial:
+            config.enable_device(serial)
+        config.enable_stream(rs.stream.color, width, height, rs.format.rgb8, fps)
+        self.pipeline.start(config)
+        self.retries = retries
+
+    def _grab(self) -> np.ndarray | None:
+        frames = self.pipeline.poll_for_frames()
+        color = frames.get_color_frame() if frames else None
+        return np.asanyarray(color.get_data()).copy() if color else None
+
+    def read(self) -> np.ndarray:
+        return read_with_retries(self._grab, self.retries, wait_s=0.05)
+
+    def close(self) -> None:
+        self.pipeline.stop()
+
+
+class FakeCamera:
+    """Frames from a callable (e.g. a rendered sim image); ``drop`` makes the next N reads fail (fault tests)."""
+
+    def __init__(self, source: Callable[[], np.ndarray], retries: int = 3) -> None:
+        self.source = source
+        self.retries = retries
+        self.drop = 0
+
+    def _grab(self) -> np.ndarray | None:
+        if self.drop > 0:
+            self.drop -= 1
+            return None
+        return np.asarray(self.source(), dtype=np.uint8)
+
+    def read(self) -> np.ndarray:
+        return read_with_retries(self._grab, self.retries, wait_s=0.0)
+
+    def close(self) -> None:
+        pass

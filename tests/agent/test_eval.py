@@ -1,0 +1,78 @@
+"""Evaluation suite, oracle/random agents and the CLI."""
+
+import json
+import os
+import subprocess
+import sys
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import envs  # noqa: F401
+from agent.eval import EvalConfig, format_table, run_suite
+from agent.factory import make_agent
+from agent.stats import wilson_interval
+
+
+def test_wilson_interval():
+    lo, hi = wilson_interval(45, 50)
+    assert 0.78 < lo < 0.79 and 0.95 < hi < 0.97
+    assert wilson_interval(0, 0) == (0.0, 0.0)
+    with pytest.raises(ValueError):
+        wilson_interval(3, 2)
+
+
+def test_suite_writes_json_and_resumes(tmp_path):
+    cfg = EvalConfig(episodes=2, max_steps=3, out_dir=str(tmp_path), video=True)
+    res = run_suite(cfg, lambda env: make_agent("random", env), "random")
+    data = json.loads((tmp_path / "results.json").read_text())
+    summary = data["tasks"]["FrankaReach-v0"]["summary"]
+    assert summary["episodes"] == 2 and 0 <= summary["success_rate"] <= 1
+    assert len(list((tmp_path / "videos").glob("*.mp4"))) == 2
+    assert "FrankaReach-v0" in format_table(res)
+    calls = []
+
+    def factory(env):
+        agent = make_agent("random", env)
+        orig = agent.act
+        agent.act = lambda *a: calls.append(1) or orig(*a)
+        return agent
+
+    res = run_suite(EvalConfig(episodes=3, max_steps=3, out_dir=str(tmp_path), video=False), factory, "random")
+    assert res["tasks"]["FrankaReach-v0"]["summary"]["episodes"] == 3
+    assert 0 < len(calls) <= 3, "only the one missing episode may run"
+
+
+@pytest.mark.slow
+def test_oracle_reaches_90_percent():
+    env = gym.make("FrankaReach-v0", image_size=64)
+    agent = make_agent("oracle", env, "cem")
+    wins = 0
+    for seed in range(10):
+        obs, info = env.reset(seed=seed)
+        agent.reset()
+        for _ in range(env.spec.max_episode_steps):
+            obs, _, _, _, info = env.step(agent.act(obs, info["goal"]))
+            if info["is_success"]:
+                break
+        wins += info["is_success"]
+    env.close()
+    assert wins >= 9, f"oracle success {wins}/10"
+
+
+def test_cli_random_smoke(tmp_path):
+    env = {**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
+    out = subprocess.run([sys.executable, "-m", "agent.cli", "agent=random", "episodes=1", "max_steps=2",
+                          "video=false", f"out_dir={tmp_path}"], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (tmp_path / "results.json").exists() and "success" in out.stdout
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    env = gym.make("FrankaReach-v0", image_size=64)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        make_agent("learned", env, model=str(tmp_path / "nope"))
+    with pytest.raises(ValueError, match="unknown agent kind"):
+        make_agent("psychic", env)
+    env.close()
