@@ -1,88 +1,115 @@
-"""DROID-format reader: trajectory folders -> clips of (frames, states, actions) in envs.conventions.
+"""DROID-format reader (raw DROID trajectory folders), following the V-JEPA 2-AC data conventions.
 
-A DROID trajectory folder holds ``trajectory.h5`` with ``observation/robot_state/cartesian_position`` (T, 6)
-= [x, y, z, roll, pitch, yaw] (metres, scipy 'xyz' euler, robot base frame) and
-``observation/robot_state/gripper_position`` (T, 1) (0 = open .. 1 = closed), recorded at 15 Hz, and the
-camera videos ``recordings/MP4/<serial>.mp4``. As in V-JEPA 2-AC post-training, a clip is 8 frames sampled
-at ~4 fps (every ``round(15 / 4) = 4``-th frame); states are [xyz, euler xyz, gripper] and action t is the pose
-delta between sampled states t and t+1: [dxyz, euler_xyz(R_{t+1} R_t^T), dgripper]
-(``envs.conventions.action_between``).
+A trajectory folder holds
+- ``trajectory.h5`` with ``observation/robot_state/cartesian_position`` (T, 6) [x, y, z, roll, pitch, yaw]
+  (base frame, scipy 'xyz' Euler) and ``observation/robot_state/gripper_position`` (T,) in [0, 1], recorded at
+  15 Hz;
+- ``metadata_*.json`` naming the camera serials (``ext1_cam_serial``, ``ext2_cam_serial``, ``wrist_cam_serial``);
+- ``recordings/MP4/<serial>.mp4`` per camera.
+A clip is ``frames`` consecutive samples taken every ``round(source_fps / fps)`` steps (8 frames at ~4 fps in
+the paper). States are [cartesian_position, gripper]; actions are pose deltas between consecutive clip states
+(envs.conventions.action_between: [dxyz, euler_xyz(R_{t+1} R_t^T), dgripper]).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import h5py
-import imageio.v3 as iio
+import imageio.v2 as imageio
 import numpy as np
 
 from envs.conventions import action_between
 
-DROID_HZ = 15.0
+SOURCE_FPS = 15.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class DroidClip:
-    frames: np.ndarray  # (T, S, S, 3) uint8
+    frames: np.ndarray  # (T, H, W, 3) uint8
     states: np.ndarray  # (T, 7) float32
     actions: np.ndarray  # (T - 1, 7) float32
+    indices: np.ndarray  # (T,) source time steps used
 
 
-def frame_stride(source_hz: float = DROID_HZ, target_fps: float = 4.0) -> int:
-    """Frame step that samples ~target_fps from a source_hz recording (15 Hz -> 4 fps: every 4th frame)."""
-    if source_hz <= 0 or target_fps <= 0:
-        raise ValueError("source_hz and target_fps must be > 0")
-    return max(1, int(round(source_hz / target_fps)))
+def _camera_serial(folder: Path, camera: str) -> str:
+    metas = sorted(folder.glob("metadata*.json"))
+    if not metas:
+        raise FileNotFoundError(f"{folder}: no metadata*.json")
+    meta = json.loads(metas[0].read_text())
+    key = f"{camera}_cam_serial"
+    if key not in meta:
+        raise KeyError(f"{metas[0]}: no {key!r} (keys: {sorted(meta)})")
+    return str(meta[key])
 
 
-def read_droid_states(h5_path: str | Path) -> np.ndarray:
-    """(T, 7) float32 states [x, y, z, roll, pitch, yaw, gripper] from a DROID trajectory.h5."""
-    with h5py.File(h5_path, "r") as f:
+def read_states(folder: str | Path) -> np.ndarray:
+    """(T, 7) float64 DROID states [x, y, z, roll, pitch, yaw, gripper] from trajectory.h5."""
+    path = Path(folder) / "trajectory.h5"
+    with h5py.File(path, "r") as f:
         try:
-            cart = np.asarray(f["observation/robot_state/cartesian_position"], np.float64)
-            grip = np.asarray(f["observation/robot_state/gripper_position"], np.float64)
+            pose = np.asarray(f["observation/robot_state/cartesian_position"], dtype=np.float64)
+            grip = np.asarray(f["observation/robot_state/gripper_position"], dtype=np.float64)
         except KeyError as exc:
-            raise ValueError(f"{h5_path}: missing DROID key {exc}") from exc
-    if cart.ndim != 2 or cart.shape[1] != 6:
-        raise ValueError(f"{h5_path}: cartesian_position must be (T, 6), got {cart.shape}")
-    grip = grip.reshape(len(grip), -1)[:, :1]  # (T, 1)
-    if len(grip) != len(cart):
-        raise ValueError(f"{h5_path}: {len(cart)} poses but {len(grip)} gripper values")
-    return np.concatenate([cart, grip], axis=1).astype(np.float32)
+            raise KeyError(f"{path}: missing DROID key ({exc})") from exc
+    if pose.ndim != 2 or pose.shape[1] != 6 or grip.reshape(len(grip), -1).shape != (len(pose), 1):
+        raise ValueError(f"{path}: cartesian_position {pose.shape} / gripper_position {grip.shape} disagree")
+    return np.concatenate([pose, grip.reshape(-1, 1)], axis=1)
 
 
-def states_to_actions(states: np.ndarray) -> np.ndarray:
-    """(T, 7) states -> (T-1, 7) actions, action t = action_between(state t, state t+1)."""
-    return np.stack([action_between(states[t], states[t + 1]) for t in range(len(states) - 1)]).astype(np.float32)
+def read_droid_clip(folder: str | Path, frames: int = 8, fps: float = 4.0, start: int = 0,
+                    camera: str = "ext1") -> DroidClip:
+    """One clip of ``frames`` frames at ~``fps`` starting at source step ``start``."""
+    folder = Path(folder)
+    states = read_states(folder)
+    skip = max(1, int(round(SOURCE_FPS / fps)))
+    idx = start + skip * np.arange(frames)
+    if idx[-1] >= len(states):
+        raise ValueError(f"{folder}: {len(states)} steps are too few for {frames} frames every {skip} from {start}")
+    video = folder / "recordings" / "MP4" / f"{_camera_serial(folder, camera)}.mp4"
+    reader = imageio.get_reader(video)
+    try:
+        wanted = set(idx.tolist())
+        images = {i: np.asarray(im) for i, im in enumerate(reader) if i in wanted}
+    finally:
+        reader.close()
+    missing = sorted(wanted - set(images))
+    if missing:
+        raise ValueError(f"{video}: frames {missing[:5]} missing (video shorter than trajectory.h5)")
+    clip_states = states[idx]
+    return DroidClip(
+        frames=np.stack([images[i] for i in idx.tolist()]).astype(np.uint8),
+        states=clip_states.astype(np.float32),
+        actions=action_between(clip_states[:-1], clip_states[1:]).astype(np.float32),
+        indices=idx,
+    )
 
 
-def _resize(frame: np.ndarray, size: int) -> np.ndarray:
-    """Centre crop to aspect 1.35 (the AC/DROID crop), then resize to (size, size)."""
-    h, w = frame.shape[:2]
-    cw = min(w, int(round(h * 1.35)))
-    x0 = (w - cw) // 2
-    return cv2.resize(np.ascontiguousarray(frame[:, x0:x0 + cw]), (size, size), interpolation=cv2.INTER_AREA)
-
-
-def read_droid_clip(traj_dir: str | Path, camera: str | None = None, start: int = 0, frames: int = 8,
-                    image_size: int = 64, target_fps: float = 4.0) -> DroidClip:
-    """One clip of ``frames`` frames sampled at ~target_fps starting at raw frame ``start``."""
-    traj_dir = Path(traj_dir)
-    states = read_droid_states(traj_dir / "trajectory.h5")
-    videos = sorted((traj_dir / "recordings" / "MP4").glob("*.mp4"))
-    if camera is not None:
-        videos = [v for v in videos if v.stem == camera]
-    if not videos:
-        raise FileNotFoundError(f"{traj_dir}/recordings/MP4: no video{f' for camera {camera}' if camera else ''}")
-    video = iio.imread(videos[0])  # (Tv, H, W, 3)
-    stride = frame_stride(DROID_HZ, target_fps)
-    idx = start + stride * np.arange(frames)
-    n = min(len(states), len(video))
-    if idx[-1] >= n:
-        raise ValueError(f"{traj_dir}: need raw frame {idx[-1]} but the trajectory has {n}")
-    st = states[idx]
-    imgs = np.stack([_resize(video[i], image_size) for i in idx]).astype(np.uint8)
-    return DroidClip(imgs, st, states_to_actions(st))
+def write_droid_sample(folder: str | Path, steps: int = 60, size: tuple[int, int] = (72, 96), seed: int = 0,
+                       serial: str = "12345678") -> Path:
+    """Write a tiny synthetic DROID-shaped trajectory folder (smooth random poses, a moving square video)."""
+    folder = Path(folder)
+    rng = np.random.default_rng(seed)
+    t = np.arange(steps) / SOURCE_FPS
+    pose = np.stack([0.5 + 0.1 * np.sin(t), 0.1 * np.cos(t), 0.3 + 0.05 * t / t[-1],
+                     np.pi - 0.1 * t, 0.05 * np.sin(2 * t), 0.2 * t], axis=1)
+    pose += rng.normal(0, 1e-3, pose.shape)
+    grip = np.clip(t / t[-1], 0, 1)
+    (folder / "recordings" / "MP4").mkdir(parents=True, exist_ok=True)
+    with h5py.File(folder / "trajectory.h5", "w") as f:
+        f["observation/robot_state/cartesian_position"] = pose
+        f["observation/robot_state/gripper_position"] = grip
+        f["action/cartesian_velocity"] = np.zeros((steps, 6))
+    (folder / "metadata_sample.json").write_text(json.dumps(
+        {"ext1_cam_serial": serial, "ext2_cam_serial": "0", "wrist_cam_serial": "1", "trajectory_length": steps}))
+    h, w = size
+    with imageio.get_writer(folder / "recordings" / "MP4" / f"{serial}.mp4", fps=SOURCE_FPS, codec="libx264",
+                            macro_block_size=1, quality=9) as writer:
+        for i in range(steps):
+            frame = np.full((h, w, 3), 40, np.uint8)
+            x = int((w - 16) * i / max(1, steps - 1))
+            frame[h // 2 - 8:h // 2 + 8, x:x + 16] = 230
+            writer.append_data(frame)
+    return folder

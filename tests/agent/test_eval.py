@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import gymnasium as gym
-import numpy as np
 import pytest
 
 import envs  # noqa: F401

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from hardware.camera import CameraError, FakeCamera, preprocess
+from hardware.camera import FakeCamera, preprocess
 from hardware.driver import DriverError, DryRunDriver
 from hardware.env import FrankaHardwareEnv, SafeStop
 from hardware.safety import SafetyConfig
