@@ -20,8 +20,11 @@ MAX_WIDTH = 0.08  # metres, Franka Hand fully open
 
 class FrankyDriver:
     def __init__(self, host: str, dynamics_factor: float = 0.1, gripper_speed: float = 0.05,
-                 grasp_force: float = 20.0, home_joints: list[float] | None = None) -> None:
+                 grasp_force: float = 20.0, home_joints: list[float] | None = None,
+                 require_realtime: bool = True) -> None:
+        """require_realtime=False lets libfranka run without a PREEMPT_RT kernel (simulators, rehearsals only)."""
         self.host = host
+        self.require_realtime = require_realtime
         self.dynamics_factor = dynamics_factor
         self.gripper_speed = gripper_speed
         self.grasp_force = grasp_force
@@ -35,7 +38,8 @@ class FrankyDriver:
         except ImportError as exc:  # pragma: no cover - optional dependency
             raise ImportError("the real-robot driver needs franky-control: pip install 'vjepa2-ac-sim[hardware]'") from exc
         try:
-            self.robot = franky.Robot(self.host)
+            rt = franky.RealtimeConfig.Enforce if self.require_realtime else franky.RealtimeConfig.Ignore
+            self.robot = franky.Robot(self.host, realtime_config=rt)
             self.robot.relative_dynamics_factor = self.dynamics_factor
             self.robot.recover_from_errors()
             self.gripper = franky.Gripper(self.host)
@@ -49,10 +53,13 @@ class FrankyDriver:
 
     def current_state(self) -> np.ndarray:
         robot = self._require()
-        pose = robot.current_cartesian_state.pose.end_effector_pose
+        try:
+            pose = robot.current_cartesian_state.pose.end_effector_pose
+            width = float(self.gripper.width) if self.gripper is not None else MAX_WIDTH
+        except Exception as exc:  # noqa: BLE001 - network loss, protocol errors
+            raise DriverError(f"cannot read the robot state ({type(exc).__name__}): {exc}") from exc
         quat = np.asarray(pose.quaternion)  # (x, y, z, w)
         euler = Rotation.from_quat(quat).as_euler(EULER_SEQ)
-        width = float(self.gripper.width) if self.gripper is not None else MAX_WIDTH
         closure = float(np.clip(1.0 - width / MAX_WIDTH, 0.0, 1.0))
         return np.concatenate([np.asarray(pose.translation, dtype=np.float64), euler, [closure]])
 

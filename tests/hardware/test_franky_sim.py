@@ -37,7 +37,7 @@ def franky_sim_host():
         lines += proc.stdout.read().splitlines()
         tail = " | ".join(l.strip() for l in lines if l.strip())[-300:]
         pytest.skip(f"franky-sim server did not start with {python}: {tail}")
-    yield host
+    yield host, proc
     proc.terminate()
     proc.wait(timeout=10)
 
@@ -45,7 +45,7 @@ def franky_sim_host():
 def test_franky_driver_moves_the_simulated_arm(franky_sim_host):
     from hardware.franky_driver import FrankyDriver
 
-    driver = FrankyDriver(franky_sim_host, dynamics_factor=0.2)
+    driver = FrankyDriver(franky_sim_host[0], dynamics_factor=0.2, require_realtime=False)
     driver.connect()
     s0 = driver.current_state()
     driver.move_delta(np.array([0.02, 0.0, -0.01, 0, 0, 0, 0.5]))
@@ -53,3 +53,22 @@ def test_franky_driver_moves_the_simulated_arm(franky_sim_host):
     assert np.allclose(s1[:3] - s0[:3], [0.02, 0.0, -0.01], atol=3e-3)
     assert s1[6] > s0[6]
     driver.close()
+
+
+def test_connection_drop_is_a_driver_error_and_env_stops(franky_sim_host):
+    """Kill the server mid-episode: the env must stop safely with a clear message (runs last: it ends the server)."""
+    from hardware.camera import FakeCamera
+    from hardware.env import FrankaHardwareEnv, SafeStop
+    from hardware.franky_driver import FrankyDriver
+
+    host, proc = franky_sim_host
+    driver = FrankyDriver(host, dynamics_factor=0.2, require_realtime=False)
+    env = FrankaHardwareEnv(driver, FakeCamera(lambda: np.zeros((64, 64, 3), np.uint8)), image_size=64)
+    env.reset(options={"skip_home": True})
+    env.step(np.array([0.0, 0.01, 0.0, 0, 0, 0, 0], np.float32))
+    proc.kill()
+    proc.wait(timeout=10)
+    with pytest.raises(SafeStop):
+        for _ in range(3):
+            env.step(np.array([0.0, 0.01, 0.0, 0, 0, 0, 0], np.float32))
+    assert env.episode_log[-1]["event"] == "safe_stop"
