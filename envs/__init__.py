@@ -1,5 +1,14 @@
 """MuJoCo Franka environments sharing the DROID observation/action spec; importing registers the gym ids."""
 
+import os
+
+# Headless machines (the common case for evaluation) have no display: default MuJoCo's offscreen GL to EGL, which
+# also works on CPU through Mesa. Set MUJOCO_GL yourself (e.g. glfw, osmesa) to override; it must happen before
+# mujoco is imported.
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("MUJOCO_GL", "egl")
+    os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
+
 from envs.registration import make_franka_env, register_franka_envs
 
 register_franka_envs()

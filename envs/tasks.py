@@ -103,7 +103,11 @@ class GraspTask:
         return float(cube_pos(env)[2] - env.task.scene.cube_size)
 
     def task_distance(self, env) -> float:
-        return max(0.0, LIFT_HEIGHT - self.lift(env)) + (0.0 if cube_held(env) else 0.05)
+        """Shaped distance to completion (m): lift still missing, plus, while the cube is not held, the TCP-cube
+        distance and a 0.05 penalty. Zero only when lifted and held; it guides the oracle through the grasp."""
+        if cube_held(env):
+            return max(0.0, LIFT_HEIGHT - self.lift(env))
+        return LIFT_HEIGHT + 0.05 + float(np.linalg.norm(cube_pos(env) - env.ee_pose()[0]))
 
     def is_success(self, env) -> bool:
         return self.lift(env) >= LIFT_HEIGHT and cube_held(env)
@@ -176,12 +180,22 @@ class PickPlaceTask:
         _run_expert_to_goal(env, "pick_place", rng, 70)
         return {"target_xy": self.target_xy}
 
-    def task_distance(self, env) -> float:
+    def placement_error(self, env) -> float:
+        """Horizontal cube-to-target distance, metres."""
         return float(np.linalg.norm(cube_pos(env)[:2] - self.target_xy))
+
+    def task_distance(self, env) -> float:
+        """Shaped distance to completion (m): placement error; away from the target also the TCP-cube distance
+        unless the cube is held; over the target also the cube's height above the table."""
+        err = self.placement_error(env)
+        height = float(cube_pos(env)[2] - env.task.scene.cube_size)
+        if err < SUCCESS_RADIUS:
+            return err + max(0.0, height)
+        return err + (0.0 if cube_held(env) else float(np.linalg.norm(cube_pos(env) - env.ee_pose()[0])))
 
     def is_success(self, env) -> bool:
         resting = cube_pos(env)[2] < env.task.scene.cube_size + 0.01
-        return bool(self.task_distance(env) < SUCCESS_RADIUS and resting)
+        return bool(self.placement_error(env) < SUCCESS_RADIUS and resting)
 
 
 TASKS = {
