@@ -224,10 +224,13 @@ def _base(path: str | Path) -> Path:
     return p.with_suffix("") if p.suffix in (".safetensors", ".json") else p
 
 
-def save_world_model(model: WorldModel, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
-    """Write ``<path>.safetensors`` (weights, float as stored) and ``<path>.json`` (config + metadata).
+def save_world_model(model: WorldModel, path: str | Path, metadata: dict[str, Any] | None = None,
+                     dtype: torch.dtype | None = None) -> Path:
+    """Write ``<path>.safetensors`` (weights) and ``<path>.json`` (config + metadata).
 
-    metadata must be JSON-serialisable (e.g. training steps, env id, image size, notes). Returns the base path.
+    metadata must be JSON-serialisable (e.g. training steps, env id, image size, notes). dtype: store floating
+    tensors in this dtype (e.g. torch.float16 halves the file; loading casts back to the model's dtype); None
+    keeps them as they are. Returns the base path.
     """
     from safetensors.torch import save_file
 
@@ -241,7 +244,8 @@ def save_world_model(model: WorldModel, path: str | Path, metadata: dict[str, An
         text = json.dumps(header, indent=2, sort_keys=True)
     except TypeError as e:
         raise TypeError(f"metadata must be JSON-serialisable: {e}") from e
-    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    tensors = {k: v.detach().to("cpu", dtype if dtype is not None and v.is_floating_point() else v.dtype).contiguous()
+               for k, v in model.state_dict().items()}
     save_file(tensors, str(base.with_suffix(".safetensors")), metadata={"format": FORMAT})
     base.with_suffix(".json").write_text(text + "\n")
     return base

@@ -125,6 +125,19 @@ def test_save_load_world_model_round_trip(tmp_path):
         assert torch.equal(wm2.state_dict()[k], v), k
 
 
+def test_save_world_model_fp16_halves_file_and_loads_as_fp32(tmp_path):
+    wm = build_world_model("sim_tiny").eval()
+    full = save_world_model(wm, tmp_path / "full")
+    half = save_world_model(wm, tmp_path / "half", dtype=torch.float16)
+    size = lambda b: b.with_suffix(".safetensors").stat().st_size  # noqa: E731
+    assert size(half) < 0.55 * size(full)
+    wm2 = load_world_model(half)
+    assert all(p.dtype == torch.float32 for p in wm2.parameters())
+    for k, v in wm.state_dict().items():
+        if v.is_floating_point():
+            torch.testing.assert_close(wm2.state_dict()[k], v.half().float(), rtol=0, atol=0)
+
+
 def test_load_world_model_errors(tmp_path):
     wm = build_world_model("sim_tiny")
     base = save_world_model(wm, tmp_path / "m")
