@@ -18,13 +18,13 @@ def run(cfg: DictConfig) -> dict:
     out_dir = cfg.out_dir or hydra.core.hydra_config.HydraConfig.get().runtime.output_dir
     eval_cfg = EvalConfig(tasks=tuple(cfg.tasks), episodes=cfg.episodes, seed=cfg.seed, image_size=cfg.image_size,
                           max_steps=cfg.max_steps, video=cfg.video, out_dir=out_dir)
-    overrides = OmegaConf.to_container(cfg.planner_overrides, resolve=True) or {}
+    overrides = OmegaConf.to_container(cfg.planner_overrides, resolve=True) if cfg.planner_overrides else {}
     energy = EnergyConfig(all_frames=cfg.energy.all_frames, state_weight=cfg.energy.state_weight)
 
     def factory(env):
         return make_agent(cfg.agent, env, cfg.planner, overrides, cfg.model, cfg.seed, cfg.bf16, energy)
 
-    label = f"{cfg.agent}+{cfg.planner}" if cfg.agent != "random" else "random"
+    label = cfg.label or (f"{cfg.agent}+{cfg.planner}" if cfg.agent != "random" else "random")
     results = run_suite(eval_cfg, factory, label)
     print(format_table(results))
     print(f"results: {out_dir}/results.json")

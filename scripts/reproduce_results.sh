@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 EPISODES=${EPISODES:-50}
 JOBS=${JOBS:-2}
 TASKS=${TASKS:-"[FrankaReach-v0,FrankaGrasp-v0,FrankaReachWithObject-v0,FrankaPickPlace-v0]"}
-OUT=outputs/results
+OUT=${OUT:-outputs/results}
 export MUJOCO_GL=${MUJOCO_GL:-egl} OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 mkdir -p "$OUT"
 
@@ -32,7 +32,11 @@ for run in "${runs[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || status=1; done
   run_one $run &
 done
+# the paper's CEM settings (400 samples, top-10, 10 iterations), reach only: ~8x the planning time
+while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || status=1; done
+TASKS="[FrankaReach-v0]" run_one learned_cem_paper agent=learned planner=cem video=false "label='learned+cem (paper 400x10)'" \
+  "planner_overrides={samples: 400, iterations: 10}" &
 while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || status=1; done
 [ "$status" = 0 ] || { echo "some evaluations failed" >&2; exit 1; }
 
-python3 -m agent.report "$OUT"/learned_cem "$OUT"/learned_mppi "$OUT"/oracle_cem "$OUT"/random | tee "$OUT"/table.md
+python3 -m agent.report "$OUT"/learned_cem "$OUT"/learned_cem_paper "$OUT"/learned_mppi "$OUT"/oracle_cem "$OUT"/random | tee "$OUT"/table.md

@@ -68,6 +68,18 @@ def test_cli_random_smoke(tmp_path):
     assert (tmp_path / "results.json").exists() and "success" in out.stdout
 
 
+def test_cli_planner_overrides(tmp_path):
+    env = {**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
+    out = subprocess.run([sys.executable, "-m", "agent.cli", "agent=oracle", "episodes=1", "max_steps=1", "video=false",
+                          "planner_overrides={samples: 8, iterations: 2}", f"out_dir={tmp_path}"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    bad = subprocess.run([sys.executable, "-m", "agent.cli", "agent=oracle", "episodes=1", "video=false",
+                          "planner_overrides={sampels: 8}", f"out_dir={tmp_path / 'bad'}"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode != 0 and "sampels" in bad.stderr
+
+
 def test_missing_model_is_a_clear_error(tmp_path):
     env = gym.make("FrankaReach-v0", image_size=64)
     with pytest.raises(FileNotFoundError, match="does not exist"):
