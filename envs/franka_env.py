@@ -11,8 +11,6 @@ Actions that are mis-shaped, non-finite or out of bounds raise ``ValueError`` (c
 
 from __future__ import annotations
 
-import atexit
-import weakref
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,6 +19,7 @@ import mujoco
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from envs import exit_close
 from envs.conventions import EULER_SEQ, integrate_action
 from envs.scene import FINGER_ACTUATORS, GRIPPER_OPEN_WIDTH, HOME_QPOS, SceneConfig, build_model
 from envs.spec import DEFAULT_ACTION_LIMITS, ActionLimits, make_action_space, make_observation_space, validate_action
@@ -30,28 +29,6 @@ WORKSPACE_LOW = np.array([0.25, -0.35, 0.005])
 WORKSPACE_HIGH = np.array([0.75, 0.35, 0.55])
 # The hand points straight down (gripper z axis = -world z), fingers along y.
 DOWN_QUAT = np.array([0.0, 1.0, 0.0, 0.0])
-
-
-_LIVE_ENVS: "weakref.WeakSet[FrankaEnv]" = weakref.WeakSet()
-
-
-_ATEXIT = []
-
-
-def _close_live_envs() -> None:
-    """Free EGL contexts before interpreter teardown (avoids noisy errors from MuJoCo's __del__)."""
-    for env in list(_LIVE_ENVS):
-        try:
-            env.close()
-        except Exception:  # noqa: BLE001 - best effort at exit
-            pass
-
-
-def _register_atexit_close() -> None:
-    # Registered after MuJoCo's EGL module registers its own hooks, so (LIFO) ours runs first.
-    if not _ATEXIT:
-        atexit.register(_close_live_envs)
-        _ATEXIT.append(True)
 
 
 class Task(Protocol):
@@ -125,7 +102,7 @@ class FrankaEnv(gym.Env):
         self._scene_opt.sitegroup[:] = 0
         self._scene_opt.geomgroup[3] = 0
         self.gripper_cmd = 0.0
-        _LIVE_ENVS.add(self)
+        exit_close.track(self)
         self._goal: dict[str, np.ndarray] | None = None
         self.goal_info: dict[str, Any] = {}
 
@@ -204,7 +181,7 @@ class FrankaEnv(gym.Env):
         """uint8 (S, S, 3) from the fixed front camera."""
         if self._renderer is None:
             self._renderer = mujoco.Renderer(self.model, self.image_size, self.image_size)
-            _register_atexit_close()
+            exit_close.register_exit_close()
         self._renderer.update_scene(self.data, camera="front", scene_option=self._scene_opt)
         return self._renderer.render().copy()
 

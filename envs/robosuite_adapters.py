@@ -60,10 +60,8 @@ Control runs at 20 Hz (robosuite's default). ``reward`` is 1.0 on success (then 
 
 from __future__ import annotations
 
-import atexit
 import copy
 import logging
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +69,7 @@ import gymnasium as gym
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from envs import exit_close
 from envs.conventions import EULER_SEQ, pose_to_state, state_distance
 from envs.spec import (
     DEFAULT_ACTION_LIMITS,
@@ -105,28 +104,6 @@ TASKS: dict[str, RobosuiteTask] = {
     "stack": RobosuiteTask("Stack"),
     "pick_place": RobosuiteTask("PickPlaceCan"),
 }
-
-
-_LIVE_ENVS: "weakref.WeakSet[RobosuiteAdapterEnv]" = weakref.WeakSet()
-_ATEXIT_REGISTERED = False
-
-
-def _register_atexit_close() -> None:
-    """Register :func:`_close_live_envs` *after* MuJoCo's EGL module has registered its own exit hooks,
-    so that (LIFO) our renderers are freed while the EGL display still exists."""
-    global _ATEXIT_REGISTERED
-    if not _ATEXIT_REGISTERED:
-        atexit.register(_close_live_envs)
-        _ATEXIT_REGISTERED = True
-
-
-def _close_live_envs() -> None:
-    """Free EGL contexts before interpreter teardown (avoids EGLError noise from MuJoCo's __del__)."""
-    for env in list(_LIVE_ENVS):
-        try:
-            env.close()
-        except Exception:  # noqa: BLE001 - best effort at exit
-            pass
 
 
 def _quiet_robosuite_logging() -> None:
@@ -209,7 +186,7 @@ class RobosuiteAdapterEnv(gym.Env):
         if camera not in self._rs.sim.model.camera_names:
             raise ValueError(f"camera {camera!r} not in robosuite model cameras {self._rs.sim.model.camera_names}")
         self._renderer = None
-        _LIVE_ENVS.add(self)
+        exit_close.track(self)
         self._gripper_cmd = 0.0
         self._target_pos = np.zeros(3)  # streamed TCP target, base frame (m)
         self._target_rot = np.eye(3)  # streamed TCP target orientation, base frame
@@ -260,7 +237,7 @@ class RobosuiteAdapterEnv(gym.Env):
             if self.fast_render:
                 model.vis.quality.offsamples = 0  # no MSAA: ~1.4x faster on software (llvmpipe) EGL
             self._renderer = mujoco.Renderer(model, self.image_size, self.image_size)
-            _register_atexit_close()
+            exit_close.register_exit_close()
             if self.fast_render:
                 flags = self._renderer.scene.flags
                 flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import torch
 
 from planners.base import ActionBounds, CostFn, IterationStats, PlanCallback, PlanResult
-from planners.constraints import apply_bounds, bound_tensors, evaluate
+from planners.bounded import BoundedPlanner
+from planners.constraints import apply_bounds, evaluate
 
 
 @dataclass(frozen=True)
@@ -42,28 +43,11 @@ class CEMConfig:
             raise ValueError("iterations and horizon must be >= 1")
 
 
-class CEM:
+class CEM(BoundedPlanner):
     """CEM over action sequences; see :class:`CEMConfig`."""
 
     def __init__(self, bounds: ActionBounds, config: CEMConfig = CEMConfig()) -> None:
-        self.config = config
-        self.bounds = bounds
-        self.action_dim = config.action_dim
-        self.horizon = config.horizon
-        self.low, self.high = bound_tensors(bounds, config.action_dim)
-        self._prev_mean: torch.Tensor | None = None
-
-    def reset(self) -> None:
-        self._prev_mean = None
-
-    def _init_mean_std(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
-        cfg = self.config
-        centre = (self.low + self.high) / 2
-        mean = centre.expand(batch, cfg.horizon, cfg.action_dim).clone()  # (B, H, A)
-        if cfg.warm_start and self._prev_mean is not None and self._prev_mean.shape[0] == batch:
-            mean[:, :-1] = self._prev_mean[:, 1:]
-        std = (cfg.init_std * (self.high - self.low) / 2).expand(batch, cfg.horizon, cfg.action_dim).clone()
-        return mean, std
+        super().__init__(bounds, config)
 
     def _momenta(self) -> tuple[torch.Tensor, torch.Tensor]:
         cfg = self.config
@@ -83,7 +67,7 @@ class CEM:
     ) -> PlanResult:
         cfg = self.config
         t0 = time.perf_counter()
-        mean, std = self._init_mean_std(batch_size)
+        mean, std = self.initial_gaussian(batch_size, cfg.init_std, cfg.warm_start)  # (B, H, A) each
         m_mean, m_std = self._momenta()
         history: list[IterationStats] = []
         best_actions = apply_bounds(mean, self.bounds)
@@ -109,5 +93,5 @@ class CEM:
         use_best = best_costs < plan_costs
         plan = torch.where(use_best[:, None, None], best_actions, plan)
         plan_costs = torch.where(use_best, best_costs, plan_costs)
-        self._prev_mean = plan.clone()
+        self._prev_plan = plan.clone()
         return PlanResult(plan, plan_costs, history, time.perf_counter() - t0)

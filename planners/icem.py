@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import torch
 
 from planners.base import ActionBounds, CostFn, IterationStats, PlanCallback, PlanResult
-from planners.constraints import apply_bounds, bound_tensors, evaluate
+from planners.bounded import BoundedPlanner
+from planners.constraints import apply_bounds, evaluate
 
 
 def colored_noise(shape: tuple[int, ...], beta: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -40,16 +41,9 @@ class ICEMConfig:
     min_std: float = 1e-4
 
 
-class ICEM:
+class ICEM(BoundedPlanner):
     def __init__(self, bounds: ActionBounds, config: ICEMConfig = ICEMConfig()) -> None:
-        self.config = config
-        self.bounds = bounds
-        self.action_dim = config.action_dim
-        self.horizon = config.horizon
-        self.low, self.high = bound_tensors(bounds, config.action_dim)
-
-    def reset(self) -> None:
-        pass
+        super().__init__(bounds, config)
 
     def plan(
         self,
@@ -60,8 +54,7 @@ class ICEM:
     ) -> PlanResult:
         cfg = self.config
         t0 = time.perf_counter()
-        mean = ((self.low + self.high) / 2).expand(batch_size, cfg.horizon, cfg.action_dim).clone()
-        std = (cfg.init_std * (self.high - self.low) / 2).expand_as(mean).clone()
+        mean, std = self.initial_gaussian(batch_size, cfg.init_std)  # (B, H, A) each
         kept: torch.Tensor | None = None
         best, best_cost = mean.clone(), torch.full((batch_size,), float("inf"))
         history: list[IterationStats] = []

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import torch
 
 from planners.base import ActionBounds, CostFn, IterationStats, PlanCallback, PlanResult
-from planners.constraints import apply_bounds, bound_tensors, evaluate
+from planners.bounded import BoundedPlanner
+from planners.constraints import apply_bounds, evaluate
 
 
 @dataclass(frozen=True)
@@ -34,17 +35,9 @@ class MPPIConfig:
             raise ValueError("need 0 < min_std <= max_std")
 
 
-class MPPI:
+class MPPI(BoundedPlanner):
     def __init__(self, bounds: ActionBounds, config: MPPIConfig = MPPIConfig()) -> None:
-        self.config = config
-        self.bounds = bounds
-        self.action_dim = config.action_dim
-        self.horizon = config.horizon
-        self.low, self.high = bound_tensors(bounds, config.action_dim)
-        self._prev: torch.Tensor | None = None
-
-    def reset(self) -> None:
-        self._prev = None
+        super().__init__(bounds, config)
 
     def plan(
         self,
@@ -56,10 +49,7 @@ class MPPI:
         cfg = self.config
         t0 = time.perf_counter()
         half = (self.high - self.low) / 2
-        mean = ((self.low + self.high) / 2).expand(batch_size, cfg.horizon, cfg.action_dim).clone()  # (B, H, A)
-        if cfg.warm_start and self._prev is not None and self._prev.shape[0] == batch_size:
-            mean[:, :-1] = self._prev[:, 1:]
-        std = (cfg.init_std * half).expand_as(mean).clone()
+        mean, std = self.initial_gaussian(batch_size, cfg.init_std, cfg.warm_start)  # (B, H, A) each
         history: list[IterationStats] = []
         for it in range(cfg.iterations):
             noise = torch.randn(batch_size, cfg.samples, cfg.horizon, cfg.action_dim, generator=generator)
@@ -79,5 +69,5 @@ class MPPI:
                 callback(stats)
         plan = apply_bounds(mean, self.bounds)
         plan_costs = evaluate(cost_fn, plan[:, None])[:, 0]
-        self._prev = plan.clone()
+        self._prev_plan = plan.clone()
         return PlanResult(plan, plan_costs, history, time.perf_counter() - t0)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import torch
 
 from planners.base import ActionBounds, CostFn, IterationStats, PlanCallback, PlanResult
-from planners.constraints import apply_bounds, bound_tensors, evaluate
+from planners.bounded import BoundedPlanner
+from planners.constraints import apply_bounds, evaluate
 
 
 @dataclass(frozen=True)
@@ -18,16 +19,9 @@ class RandomShootingConfig:
     action_dim: int = 7
 
 
-class RandomShooting:
+class RandomShooting(BoundedPlanner):
     def __init__(self, bounds: ActionBounds, config: RandomShootingConfig = RandomShootingConfig()) -> None:
-        self.config = config
-        self.bounds = bounds
-        self.action_dim = config.action_dim
-        self.horizon = config.horizon
-        self.low, self.high = bound_tensors(bounds, config.action_dim)
-
-    def reset(self) -> None:
-        pass
+        super().__init__(bounds, config)
 
     def plan(
         self,

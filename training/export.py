@@ -23,12 +23,13 @@ def export_run(run_dir: str | Path, out_base: str | Path, fp16: bool = False) ->
     run_dir = Path(run_dir)
     if not (run_dir / "last.pt").exists():
         raise FileNotFoundError(f"{run_dir}/last.pt not found: nothing to export")
-    cfg = PosttrainConfig(**json.loads((run_dir / "config.json").read_text()))
+    config = json.loads((run_dir / "config.json").read_text())
+    cfg = PosttrainConfig(**config)
     model = build_model(cfg)
     state = torch.load(run_dir / "last.pt", map_location="cpu", weights_only=False)
     model.predictor.load_state_dict(state["predictor"])
     model.eval()
-    meta = {"trained_by": "training.posttrain", "config": json.loads((run_dir / "config.json").read_text()),
+    meta = {"trained_by": "training.posttrain", "config": config,
             "step": int(state["step"])}
     return save_world_model(model, out_base, metadata=meta, dtype=torch.float16 if fp16 else None)
 

@@ -136,15 +136,13 @@ def posttrain(cfg: PosttrainConfig) -> Path:
         bar.set_postfix(tf=f"{tf_loss.item():.4f}", roll=f"{roll_loss.item():.4f}")
         log.write(json.dumps({"step": step, "loss": loss.item(), "teacher_forcing": tf_loss.item(),
                               "rollout": roll_loss.item(), "lr": sched.get_last_lr()[0]}) + "\n")
-        if step % cfg.ckpt_every == 0 or step == cfg.steps:
+        stopping = cfg.stop_after is not None and cfg.stop_after <= step < cfg.steps
+        if step % cfg.ckpt_every == 0 or step == cfg.steps or stopping:
             log.flush()
             save_training_state(out / "last.pt", {
                 "predictor": model.predictor.state_dict(), "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict(), "generator": gen.get_state(), "step": step})
-        if cfg.stop_after is not None and step >= cfg.stop_after and step < cfg.steps:
-            save_training_state(out / "last.pt", {
-                "predictor": model.predictor.state_dict(), "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(), "generator": gen.get_state(), "step": step})
+        if stopping:
             bar.close()
             log.close()
             return out / "last.pt"

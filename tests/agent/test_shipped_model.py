@@ -3,7 +3,6 @@
 import gymnasium as gym
 import numpy as np
 import pytest
-import torch
 
 import envs  # noqa: F401
 from agent.eval import run_episode
@@ -27,7 +26,6 @@ def test_weights_are_shipped():
 
 
 def test_shipped_model_reaches_image_goals(env):
-    torch.set_num_threads(2)
     agent = make_agent("learned", env, "cem", {}, "shipped", seed=0, bf16=True)
     results = [run_episode(env, agent, s, 30, None) for s in SEEDS]
     wins = sum(r.success for r in results)

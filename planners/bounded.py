@@ -1,0 +1,38 @@
+"""Set-up shared by the sampling planners: config, action bounds, the centred initial Gaussian, warm start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from planners.base import ActionBounds
+from planners.constraints import bound_tensors
+
+
+class BoundedPlanner:
+    """Holds ``config`` (with ``action_dim`` and ``horizon``), ``bounds`` and their (low, high) tensors.
+
+    Subclasses implement ``plan``; those that warm-start store their returned plan in ``_prev_plan``.
+    """
+
+    def __init__(self, bounds: ActionBounds, config: Any) -> None:
+        self.config = config
+        self.bounds = bounds
+        self.action_dim = config.action_dim
+        self.horizon = config.horizon
+        self.low, self.high = bound_tensors(bounds, config.action_dim)
+        self._prev_plan: torch.Tensor | None = None
+
+    def reset(self) -> None:
+        self._prev_plan = None
+
+    def initial_gaussian(self, batch: int, init_std: float, warm_start: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean at the centre of the bounds (or, with ``warm_start``, the previous plan shifted one step, its
+        last step kept at the centre) and std ``init_std`` times the half-range; both (batch, horizon, action_dim)."""
+        mean = ((self.low + self.high) / 2).expand(batch, self.horizon, self.action_dim).clone()
+        prev = self._prev_plan
+        if warm_start and prev is not None and prev.shape[0] == batch:
+            mean[:, :-1] = prev[:, 1:]
+        std = (init_std * (self.high - self.low) / 2).expand_as(mean).clone()
+        return mean, std
