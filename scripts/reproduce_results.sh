@@ -6,6 +6,7 @@
 #   EPISODES=50 JOBS=2 bash scripts/reproduce_results.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/activate.sh
 EPISODES=${EPISODES:-50}
 JOBS=${JOBS:-2}
 TASKS=${TASKS:-"[FrankaReach-v0,FrankaGrasp-v0,FrankaReachWithObject-v0,FrankaPickPlace-v0]"}

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+source scripts/activate.sh
 # franky-sim (the loopback libfranka server for the hardware tests) needs pinocchio>=3 / NumPy 2, which clash with
 # robosuite's NumPy 1.26 pin, so it lives in its own venv; if that install fails its tests are skipped (with why).
 if [ ! -x .venv-franky-sim/bin/python ]; then

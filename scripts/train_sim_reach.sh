@@ -4,6 +4,7 @@
 # Every step resumes where it stopped if killed: rerun the script. OUT=<dir> writes the model elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/activate.sh
 export MUJOCO_GL=${MUJOCO_GL:-egl}
 OUT=${OUT:-world_model/weights/sim_reach}
 
