@@ -27,6 +27,13 @@ ORACLE_PLANNER_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+def planner_defaults(table: dict[str, dict[str, Any]], planner: str) -> dict[str, Any]:
+    """The default settings of ``planner`` in ``table``; ValueError listing the choices for an unknown name."""
+    if planner not in table:
+        raise ValueError(f"unknown planner {planner!r}; choose one of {', '.join(sorted(table))}")
+    return table[planner]
+
+
 def resolve_model_path(model: str) -> Path:
     """"shipped" -> world_model/weights/sim_reach, else a path base (with or without .safetensors)."""
     from world_model.pretrained import pretrained_path
@@ -47,7 +54,7 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
     if kind == "random":
         return RandomAgent(env.action_space, seed=seed)
     if kind == "oracle":
-        opts = {**ORACLE_PLANNER_DEFAULTS[planner], **overrides}
+        opts = {**planner_defaults(ORACLE_PLANNER_DEFAULTS, planner), **overrides}
         return OracleAgent(env, make_planner(planner, paper_bounds(), **opts), seed=seed)
     if kind != "learned":
         raise ValueError(f"unknown agent kind {kind!r}; choose learned, oracle or random")
@@ -55,6 +62,6 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     wm = load_world_model(resolve_model_path(model), autocast_bf16=bf16)
-    opts = {**CPU_PLANNER_DEFAULTS[planner], **overrides}
+    opts = {**planner_defaults(CPU_PLANNER_DEFAULTS, planner), **overrides}
     return Agent(wm, make_planner(planner, paper_bounds(), **opts), AgentConfig(energy=energy, seed=seed),
                  action_space=env.action_space)

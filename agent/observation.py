@@ -1,4 +1,9 @@
-"""Validation of the observation/goal dicts passed to agents (clear errors instead of silent misuse)."""
+"""Validation of the observation/goal dicts passed to agents (clear errors instead of silent misuse).
+
+Images must be uint8 (H, W, 3) with both sides at least :data:`MIN_IMAGE_SIDE` pixels. A non-square image is
+centre-cropped to a square (as the hardware camera path does, :func:`hardware.camera.preprocess`) instead of being
+squashed by the world model's resize; any square size is accepted and resized by the model.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,37 @@ from typing import Any
 
 import numpy as np
 
+MIN_IMAGE_SIDE = 8  # smaller frames carry no usable content; the encoder would upsample noise
+
+
+def centre_crop_square(image: np.ndarray) -> np.ndarray:
+    """The largest centred square of an (H, W, C) image (the image itself if already square)."""
+    h, w = image.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return image[top:top + side, left:left + side]
+
+
+def check_image(image: Any, name: str = "obs['image']") -> np.ndarray:
+    """Return a square uint8 (S, S, 3) image (centre-cropped if non-square); ValueError otherwise."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
+        raise ValueError(f"{name} must be uint8 (H, W, 3), got {image.dtype} {image.shape}")
+    h, w = image.shape[:2]
+    if min(h, w) < MIN_IMAGE_SIDE:
+        raise ValueError(f"{name} is {h}x{w} pixels; both sides must be at least {MIN_IMAGE_SIDE}")
+    return centre_crop_square(image)
+
 
 def check_obs(obs: Any, name: str = "obs", need_state: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """Return (image uint8 (H, W, 3), state float64 (7,) or None); ValueError/TypeError otherwise."""
+    """Return (image uint8 (S, S, 3), state float64 (7,) or None); ValueError/TypeError otherwise.
+
+    A non-square image is centre-cropped to a square (see the module docstring)."""
     if not isinstance(obs, dict):
         raise TypeError(f"{name} must be a dict with 'image' (and 'state'), got {type(obs).__name__}")
     if "image" not in obs:
         raise ValueError(f"{name} has no 'image' (keys: {sorted(obs)})")
-    image = np.asarray(obs["image"])
-    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
-        raise ValueError(f"{name}['image'] must be uint8 (H, W, 3), got {image.dtype} {image.shape}")
+    image = check_image(obs["image"], f"{name}['image']")
     state = None
     if need_state or "state" in obs:
         if "state" not in obs:

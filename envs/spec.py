@@ -56,13 +56,20 @@ def make_observation_space(image_size: int = DEFAULT_IMAGE_SIZE) -> spaces.Dict:
     )
 
 
+def _real_array(action: object) -> np.ndarray:
+    """``action`` as float64; ValueError for complex input (casting would silently drop the imaginary part)."""
+    if np.iscomplexobj(action):
+        raise ValueError(f"action must be real-valued, got complex values: {np.asarray(action)}")
+    return np.asarray(action, dtype=np.float64)
+
+
 def validate_action(action: np.ndarray, space: spaces.Box, atol: float = 1e-6) -> np.ndarray:
     """Return ``action`` as float64 (7,) or raise ``ValueError`` naming what is wrong.
 
-    Rejects wrong shapes, NaN/inf and values outside ``space`` by more than ``atol`` (values within
-    ``atol`` of a bound are clipped onto it). Use :func:`clip_action` to clip explicitly.
+    Rejects complex values, wrong shapes, NaN/inf and values outside ``space`` by more than ``atol`` (values
+    within ``atol`` of a bound are clipped onto it). Use :func:`clip_action` to clip explicitly.
     """
-    arr = np.asarray(action, dtype=np.float64)
+    arr = _real_array(action)
     if arr.shape != space.shape:
         raise ValueError(f"action must have shape {space.shape}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -79,8 +86,8 @@ def validate_action(action: np.ndarray, space: spaces.Box, atol: float = 1e-6) -
 
 
 def clip_action(action: np.ndarray, space: spaces.Box) -> np.ndarray:
-    """Clip a finite action of the right shape into ``space`` (float32)."""
-    arr = np.asarray(action, dtype=np.float64)
+    """Clip a finite, real action of the right shape into ``space`` (float32)."""
+    arr = _real_array(action)
     if arr.shape != space.shape:
         raise ValueError(f"action must have shape {space.shape}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):
