@@ -13,7 +13,9 @@ import torch
 from torch import nn
 
 PREFIXES = ("module.", "backbone.")
-IGNORED_KEYS = ("pos_embed",)  # stray absolute pos_embed of RoPE checkpoints: unused by RoPE models
+# Stray absolute position embeddings of RoPE checkpoints, unused by RoPE models: ``pos_embed`` (encoder sections)
+# and ``predictor_pos_embed`` (mask-predictor sections of the pretraining files).
+IGNORED_KEYS = ("pos_embed", "predictor_pos_embed")
 
 
 class CheckpointError(ValueError):
@@ -85,6 +87,33 @@ def strip_prefixes(state_dict: Mapping[str, torch.Tensor], prefixes: tuple[str, 
             raise CheckpointError(f"two checkpoint keys map to '{k}' after stripping prefixes {prefixes}")
         out[k] = value
     return out
+
+
+def nonfinite_tensors(state_dict: Mapping[str, torch.Tensor]) -> list[tuple[str, int, int]]:
+    """(key, NaN count, inf count) for every floating tensor holding NaN or inf, in state-dict order.
+
+    Meta tensors (shape-only checks) are skipped. Reads every floating tensor once (an mmapped file is paged in).
+    """
+    bad = []
+    for key, t in state_dict.items():
+        if not isinstance(t, torch.Tensor) or t.is_meta or not t.is_floating_point():
+            continue
+        if bool(torch.isfinite(t).all()):
+            continue
+        n_nan = int(torch.isnan(t).sum())
+        bad.append((key, n_nan, int((~torch.isfinite(t)).sum()) - n_nan))
+    return bad
+
+
+def check_finite(state_dict: Mapping[str, torch.Tensor], source: str, limit: int = 5) -> None:
+    """Raise CheckpointError naming ``source`` and the first ``limit`` tensors holding NaN or inf weights."""
+    bad = nonfinite_tensors(state_dict)
+    if not bad:
+        return
+    listed = ", ".join(f"{k} ({n} NaN, {i} inf)" for k, n, i in bad[:limit])
+    more = f" ... (+{len(bad) - limit} more)" if len(bad) > limit else ""
+    raise CheckpointError(f"{source}: non-finite weights (NaN/inf) in {len(bad)} tensor(s): {listed}{more}; "
+                          "the file is corrupt (re-export or re-download it)")
 
 
 def load_checked(module: nn.Module, state_dict: Mapping[str, torch.Tensor], what: str, strict: bool = True) -> nn.Module:

@@ -55,7 +55,7 @@ def test_official_ac_predictor_layout_loads_strictly_on_meta():
 
 
 def test_wrong_size_reports_missing_and_shape_mismatch():
-    ckpt = {"target_encoder": _meta_sd(VisionTransformer, get_encoder_config("vit_large"), "module.backbone.")}
+    ckpt = {"encoder": _meta_sd(VisionTransformer, get_encoder_config("vit_large"), "module.backbone.")}
     report = check_official_encoder(ckpt, "vit_giant")
     assert not report.ok and report.missing and report.mismatched
     with pytest.raises(CheckpointError, match=r"missing keys \(192\).*\n.*shape mismatches(?s:.*)looks like 'vit_large'"):
@@ -74,7 +74,7 @@ def test_unexpected_key_listed():
     sd = _meta_sd(VisionTransformer, get_encoder_config("vit_large"), "")
     sd["blocks.0.attn.extra"] = torch.empty(3, device="meta")
     with pytest.raises(CheckpointError, match=r"unexpected keys \(1\): blocks.0.attn.extra"):
-        load_official_encoder({"target_encoder": sd}, name="vit_large")
+        load_official_encoder({"encoder": sd}, name="vit_large")
 
 
 def test_strip_prefixes_and_collision():
