@@ -1,6 +1,10 @@
 """Console entry points vjepa-collect / vjepa-pretrain / vjepa-posttrain (hydra configs in configs/).
 
 Override any field on the command line, e.g. ``vjepa-posttrain data_dir=data/reach64 steps=3000``.
+Errors are one line on stderr naming the program and the problem, with exit status 1 (``VJEPA_DEBUG=1`` shows the
+traceback): the one-line wrapper runs *inside* the hydra task function, because hydra would otherwise catch the
+exception and print its own traceback. The configs disable hydra's ``.hydra/`` output and log files, so a run
+writes only under its ``out_dir``.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ from typing import Any, Callable
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from agent.cli_errors import cli_errors
+
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
+_NOT_FIELDS = ("hydra", "defaults")  # hydra's own keys in the yaml files, not config fields
 
 
 def to_dataclass(cls: type, cfg: DictConfig) -> Any:
-    """Frozen library config from a hydra config (unknown keys are an error, ``hydra`` is ignored)."""
-    raw = {k: v for k, v in OmegaConf.to_container(cfg, resolve=False).items() if k != "hydra"}
+    """Frozen library config from a hydra config (unknown keys are an error, ``hydra``/``defaults`` are ignored)."""
+    raw = {k: v for k, v in OmegaConf.to_container(cfg, resolve=False).items() if k not in _NOT_FIELDS}
     data = OmegaConf.to_container(OmegaConf.create(raw), resolve=True)
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(data) - known)
@@ -26,29 +33,29 @@ def to_dataclass(cls: type, cfg: DictConfig) -> Any:
     return cls(**data)
 
 
-def _entry(config_name: str, run: Callable[[DictConfig], Any]) -> Callable[[], None]:
+def _entry(prog: str, config_name: str, run: Callable[[DictConfig], Any]) -> Callable[[], None]:
     @hydra.main(version_base=None, config_path=CONFIG_DIR, config_name=config_name)
     def _main(cfg: DictConfig) -> None:
-        print(run(cfg))
+        print(cli_errors(prog)(run)(cfg))
 
     return _main
 
 
-def _collect(cfg: DictConfig):
+def _collect(cfg: DictConfig) -> Path:
     from training.collect import CollectConfig, collect
     return collect(to_dataclass(CollectConfig, cfg))
 
 
-def _pretrain(cfg: DictConfig):
+def _pretrain(cfg: DictConfig) -> Path:
     from training.pretrain import PretrainConfig, pretrain
     return pretrain(to_dataclass(PretrainConfig, cfg))
 
 
-def _posttrain(cfg: DictConfig):
+def _posttrain(cfg: DictConfig) -> Path:
     from training.posttrain import PosttrainConfig, posttrain
     return posttrain(to_dataclass(PosttrainConfig, cfg))
 
 
-collect_main = _entry("collect", _collect)
-pretrain_main = _entry("pretrain", _pretrain)
-posttrain_main = _entry("posttrain", _posttrain)
+collect_main = _entry("vjepa-collect", "collect", _collect)
+pretrain_main = _entry("vjepa-pretrain", "pretrain", _pretrain)
+posttrain_main = _entry("vjepa-posttrain", "posttrain", _posttrain)

@@ -1,15 +1,28 @@
-"""Collect episodes in the sim envs with scripted/noisy/random policies (resumable, seeded, atomic)."""
+"""Collect episodes in the sim envs with scripted/noisy/random policies (resumable, seeded, atomic).
+
+The collect config is stored as ``<out_dir>/collect.json``; a rerun into the same directory (to resume, or to add
+episodes) must use the same config except for ``COLLECT_MAY_CHANGE``, otherwise it is refused, so one dataset
+directory never mixes tasks, image sizes or episode lengths.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
-from training.dataset import episode_dir, save_episode
+from training.checks import check_float, check_int, check_str
+from training.dataset import episode_dir, list_episodes, save_episode
+from training.state import write_json_atomic
+
+COLLECT_CONFIG = "collect.json"
+# Fields that may differ when collecting again into an existing dataset directory: more (or fewer) episodes,
+# and where the directory now lives.
+COLLECT_MAY_CHANGE = ("episodes", "out_dir")
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,17 @@ class CollectConfig:
     expert_noise: float = 0.6
     random_step: float = 0.05
     gripper_prob: float = 0.3
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        check_str(owner, "task", self.task)
+        check_str(owner, "out_dir", self.out_dir)
+        for name, minimum in (("episodes", 1), ("steps", 1), ("image_size", 8), ("seed", 0)):
+            check_int(owner, name, getattr(self, name), minimum)
+        check_float(owner, "expert_fraction", self.expert_fraction, 0.0, 1.0)
+        check_float(owner, "expert_noise", self.expert_noise, low=0.0)
+        check_float(owner, "random_step", self.random_step, low=0.0)
+        check_float(owner, "gripper_prob", self.gripper_prob, 0.0, 1.0)
 
 
 def random_action(rng: np.random.Generator, step: float, gripper_prob: float) -> np.ndarray:
@@ -64,14 +88,46 @@ def collect_episode(env: gym.Env, cfg: CollectConfig, seed: int) -> dict:
     }
 
 
+def check_existing_dataset(out: Path, cfg: CollectConfig) -> bool:
+    """Refuse (ValueError naming the keys) to add to a dataset collected with another config.
+
+    Returns True when ``collect.json`` may be (re)written: a new directory, or one whose stored config matches.
+    A legacy directory (episodes but no collect.json) is checked against its first episode's task/image size."""
+    stored = out / COLLECT_CONFIG
+    if stored.exists():
+        try:
+            saved = json.loads(stored.read_text())
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{stored}: unreadable collect config ({exc})") from exc
+        current = asdict(cfg)
+        differing = sorted(k for k in set(saved) | set(current)
+                           if k not in COLLECT_MAY_CHANGE and saved.get(k) != current.get(k))
+        if differing:
+            changes = ", ".join(f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in differing)
+            raise ValueError(f"{out} was collected with another config ({changes}); only {list(COLLECT_MAY_CHANGE)} "
+                             f"may change: use a new out_dir")
+        return True
+    existing = list_episodes(out)
+    if not existing:
+        return True
+    meta = json.loads((existing[0] / "meta.json").read_text())
+    if (meta.get("task"), meta.get("image_size")) != (cfg.task, cfg.image_size):
+        raise ValueError(f"{out} holds {meta.get('task')!r} episodes at {meta.get('image_size')!r} px "
+                         f"({existing[0].name}), not {cfg.task!r} at {cfg.image_size} px: use a new out_dir")
+    return False
+
+
 def collect(cfg: CollectConfig) -> Path:
     """Record ``cfg.episodes`` episodes to ``cfg.out_dir``; episodes already on disk are skipped (resume)."""
     import envs  # noqa: F401 - registers the ids
 
     out = Path(cfg.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    record = not out.exists() or check_existing_dataset(out, cfg)
     env = gym.make(cfg.task, image_size=cfg.image_size, max_episode_steps=cfg.steps + 1)
     try:
+        out.mkdir(parents=True, exist_ok=True)
+        if record:
+            write_json_atomic(out / COLLECT_CONFIG, asdict(cfg))
         for i in tqdm(range(cfg.episodes), desc=f"collect {cfg.task}"):
             if episode_dir(out, i).exists():
                 continue

@@ -6,7 +6,10 @@ An episode is a directory ``<root>/episode_<index:06d>/`` holding
 - ``meta.json``: {"format": "vjepa2-ac-episode/1", "task", "image_size", "control_hz", "seed", "policy",
   "success", "length"}.
 Episodes are written to a temporary directory and renamed into place, so a crash never leaves a half-written
-episode under its final name. Readers validate every episode and report + skip corrupt ones.
+episode under its final name. Readers validate every episode and report + skip corrupt ones: unreadable files,
+wrong dtypes/shapes, non-finite or physically absurd states/actions (:data:`STATE_LIMITS`, :data:`ACTION_LIMITS`),
+and a ``meta.json`` whose ``length``/``image_size`` disagree with the data. A dataset whose valid episodes mix
+tasks or frame sizes is refused as a whole (:class:`MixedDatasetError`).
 """
 
 from __future__ import annotations
@@ -26,8 +29,21 @@ from torch.utils.data import Dataset
 FORMAT = "vjepa2-ac-episode/1"
 
 
+# Plausibility bounds (inclusive) per state / action dimension, far outside anything a Franka arm can do: they
+# catch unit mix-ups and garbage (e.g. 1e6 m), not merely unusual data. Angles are scipy 'xyz' Euler (|.| <= pi)
+# with headroom for unwrapped sources.
+_ANGLE = 2 * np.pi + 1e-3
+STATE_LIMITS = np.array([[-10, 10]] * 3 + [[-_ANGLE, _ANGLE]] * 3 + [[-1.0, 2.0]], np.float64)
+ACTION_LIMITS = np.array([[-2, 2]] * 3 + [[-_ANGLE, _ANGLE]] * 3 + [[-2.0, 2.0]], np.float64)
+_DIM_NAMES = ("x", "y", "z", "roll", "pitch", "yaw", "gripper")
+
+
 class CorruptEpisodeError(ValueError):
     pass
+
+
+class MixedDatasetError(ValueError):
+    """The valid episodes of one dataset directory disagree on task or frame size."""
 
 
 @dataclass
@@ -55,6 +71,28 @@ def validate_episode(frames: np.ndarray, states: np.ndarray, actions: np.ndarray
         raise CorruptEpisodeError(f"actions must be ({T - 1}, 7), got {actions.shape}")
     if not (np.isfinite(states).all() and np.isfinite(actions).all()):
         raise CorruptEpisodeError("states/actions contain NaN or inf")
+    _check_limits("states", states, STATE_LIMITS)
+    _check_limits("actions", actions, ACTION_LIMITS)
+
+
+def _check_limits(name: str, values: np.ndarray, limits: np.ndarray) -> None:
+    """CorruptEpisodeError naming the first entry of ``values`` (N, 7) outside ``limits`` (7, 2)."""
+    bad = (values < limits[:, 0]) | (values > limits[:, 1])
+    if bad.any():
+        t, d = (int(i) for i in np.argwhere(bad)[0])
+        prefix = "d" if name == "actions" else ""
+        raise CorruptEpisodeError(f"{name}[{t}, {d}] ({prefix}{_DIM_NAMES[d]}) = {values[t, d]:.6g} is outside the "
+                                  f"plausible range [{limits[d, 0]:.4g}, {limits[d, 1]:.4g}]")
+
+
+def validate_meta(meta: dict[str, Any], frames: np.ndarray) -> None:
+    """Raise CorruptEpisodeError if meta.json's ``length`` / ``image_size`` disagree with the frames."""
+    T, H, W = frames.shape[:3]
+    if meta.get("length") != T:
+        raise CorruptEpisodeError(f"meta.json length {meta.get('length')!r} but data.npz holds {T} frames")
+    size = meta.get("image_size")
+    if size is not None and (H, W) != (size, size):
+        raise CorruptEpisodeError(f"meta.json image_size {size!r} but the frames are {H}x{W}")
 
 
 def save_episode(root: str | Path, index: int, frames: np.ndarray, states: np.ndarray, actions: np.ndarray,
@@ -89,6 +127,7 @@ def load_episode(path: str | Path) -> Episode:
         raise CorruptEpisodeError(f"{path}: unknown format {meta.get('format')!r}, expected {FORMAT!r}")
     try:
         validate_episode(frames, states, actions)
+        validate_meta(meta, frames)
     except CorruptEpisodeError as exc:
         raise CorruptEpisodeError(f"{path}: {exc}") from exc
     return Episode(frames, states, actions, meta)
@@ -103,17 +142,37 @@ def list_episodes(root: str | Path) -> list[Path]:
 
 
 def load_episodes(root: str | Path) -> tuple[list[Episode], list[str]]:
-    """All valid episodes plus the list of skipped corrupt ones (each reported with a warning)."""
-    good, bad = [], []
+    """All valid episodes plus the list of skipped corrupt ones (each reported with a warning).
+
+    Raises MixedDatasetError when the valid episodes mix tasks or frame sizes."""
+    good, paths, bad = [], [], []
     for path in list_episodes(root):
         try:
             good.append(load_episode(path))
+            paths.append(path)
         except CorruptEpisodeError as exc:
             warnings.warn(f"skipping corrupt episode: {exc}", stacklevel=2)
             bad.append(str(exc))
     if not good:
         raise ValueError(f"no valid episodes under {root} ({len(bad)} corrupt)")
+    check_uniform(root, good, paths)
     return good, bad
+
+
+def _signature(ep: Episode) -> tuple[Any, tuple[int, int]]:
+    return ep.meta.get("task"), tuple(ep.frames.shape[1:3])
+
+
+def check_uniform(root: str | Path, episodes: list[Episode], paths: list[Path]) -> None:
+    """MixedDatasetError naming the first episode whose task or frame size differs from the first episode's."""
+    first = _signature(episodes[0])
+    for ep, path in zip(episodes[1:], paths[1:]):
+        other = _signature(ep)
+        if other != first:
+            raise MixedDatasetError(
+                f"mixed dataset under {root}: {path.name} has task {other[0]!r} with {other[1][0]}x{other[1][1]} "
+                f"frames, {paths[0].name} has task {first[0]!r} with {first[1][0]}x{first[1][1]} frames; "
+                f"keep one task and image size per dataset directory")
 
 
 class ClipDataset(Dataset):

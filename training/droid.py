@@ -14,6 +14,7 @@ the paper). States are [cartesian_position, gripper]; actions are pose deltas be
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +23,10 @@ import imageio.v2 as imageio
 import numpy as np
 
 from envs.conventions import action_between
+from training.checks import inside
 
 SOURCE_FPS = 15.0
+_SERIAL = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 @dataclass
@@ -42,7 +45,10 @@ def _camera_serial(folder: Path, camera: str) -> str:
     key = f"{camera}_cam_serial"
     if key not in meta:
         raise KeyError(f"{metas[0]}: no {key!r} (keys: {sorted(meta)})")
-    return str(meta[key])
+    serial = str(meta[key])
+    if not _SERIAL.match(serial):
+        raise ValueError(f"{metas[0]}: {key} {serial!r} is not a camera serial (letters, digits, '_-' only)")
+    return serial
 
 
 def read_states(folder: str | Path) -> np.ndarray:
@@ -68,7 +74,7 @@ def read_droid_clip(folder: str | Path, frames: int = 8, fps: float = 4.0, start
     idx = start + skip * np.arange(frames)
     if idx[-1] >= len(states):
         raise ValueError(f"{folder}: {len(states)} steps are too few for {frames} frames every {skip} from {start}")
-    video = folder / "recordings" / "MP4" / f"{_camera_serial(folder, camera)}.mp4"
+    video = inside(folder, f"recordings/MP4/{_camera_serial(folder, camera)}.mp4", "camera video")
     reader = imageio.get_reader(video)
     try:
         wanted = set(idx.tolist())

@@ -1,46 +1,62 @@
 """Export a (possibly unfinished) post-training run to a shippable world-model checkpoint.
 
-``python3 -m training.export <run_dir> <out_base> [--fp16]`` loads ``<run_dir>/config.json`` + ``<run_dir>/last.pt``
-and writes ``<out_base>.safetensors`` + ``<out_base>.json`` via world_model.checkpoint.save_world_model;
-``--fp16`` stores the weights in float16 (half the size; they load back as float32).
+``python3 -m training.export <run_dir> <out_base> [--fp16]`` loads ``<run_dir>/last.pt`` safely
+(``weights_only=True``), rebuilds the model from the config stored *in that checkpoint* (so a later failed or
+different rerun that rewrote ``config.json`` cannot change what is exported), checks that the encoder checkpoint
+file is the one the run was trained on, and writes ``<out_base>.safetensors`` + ``<out_base>.json`` via
+world_model.checkpoint.save_world_model; ``--fp16`` stores the weights in float16 (they load back as float32).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import torch
 
-from training.posttrain import PosttrainConfig, build_model
+from training.posttrain import PosttrainConfig, build_model, check_encoder_unchanged, encoder_fingerprint
+from training.state import TrainingStateError, read_training_state
+
+
+def run_config(checkpoint: Path, config: dict) -> PosttrainConfig:
+    """The PosttrainConfig stored in a checkpoint (TrainingStateError naming the file if it is not one)."""
+    try:
+        return PosttrainConfig(**config)
+    except (TypeError, ValueError) as exc:
+        raise TrainingStateError(f"{checkpoint}: its stored config is not a valid PosttrainConfig ({exc})") from exc
 
 
 def export_run(run_dir: str | Path, out_base: str | Path, fp16: bool = False) -> Path:
     """Build the run's model, load the latest predictor checkpoint, save it as a world model."""
     from world_model.checkpoint import save_world_model
 
-    run_dir = Path(run_dir)
-    if not (run_dir / "last.pt").exists():
-        raise FileNotFoundError(f"{run_dir}/last.pt not found: nothing to export")
-    config = json.loads((run_dir / "config.json").read_text())
-    cfg = PosttrainConfig(**config)
+    checkpoint = Path(run_dir) / "last.pt"
+    state = read_training_state(checkpoint, "posttrain")
+    if state is None:
+        raise FileNotFoundError(f"{checkpoint} not found: nothing to export")
+    cfg = run_config(checkpoint, state["config"])
+    check_encoder_unchanged(checkpoint, state.get("encoder_sha256"), encoder_fingerprint(cfg))
     model = build_model(cfg)
-    state = torch.load(run_dir / "last.pt", map_location="cpu", weights_only=False)
     model.predictor.load_state_dict(state["predictor"])
     model.eval()
-    meta = {"trained_by": "training.posttrain", "config": config,
-            "step": int(state["step"])}
+    meta = {"trained_by": "training.posttrain", "config": state["config"], "step": int(state["step"])}
     return save_world_model(model, out_base, metadata=meta, dtype=torch.float16 if fp16 else None)
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    fp16 = "--fp16" in args
-    args = [a for a in args if a != "--fp16"]
-    if len(args) != 2:
-        raise SystemExit("usage: python3 -m training.export <run_dir> <out_base> [--fp16]")
-    print(export_run(args[0], args[1], fp16=fp16))
+    """Command line: ``python3 -m training.export <run_dir> <out_base> [--fp16]`` (one-line errors)."""
+    from agent.cli_errors import cli_errors
+
+    @cli_errors("training.export")
+    def run() -> None:
+        args = sys.argv[1:] if argv is None else argv
+        fp16 = "--fp16" in args
+        args = [a for a in args if a != "--fp16"]
+        if len(args) != 2:
+            raise SystemExit("usage: python3 -m training.export <run_dir> <out_base> [--fp16]")
+        print(export_run(args[0], args[1], fp16=fp16))
+
+    run()
 
 
 if __name__ == "__main__":

@@ -3,14 +3,14 @@
 For each clip (B, T, H, W, 3) -> normalised video (B, 3, T, S, S):
 targets = layer_norm(target_encoder(video))[target ids]; predictions = predictor(encoder(video, context ids)).
 Loss = mean L1 over the mask configurations (8 x 0.15 and 2 x 0.7 blocks); the target encoder is an EMA of the
-context encoder. Resumes from ``<out_dir>/last.pt``; writes ``<out_dir>/encoder.pt``
+context encoder. Resumes from ``<out_dir>/last.pt`` (refused when the config differs in a field outside
+``PRETRAIN_MAY_CHANGE``); writes ``<out_dir>/config.json`` once the data is loaded and ``<out_dir>/encoder.pt``
 ({"encoder", "target_encoder", "config"}) for post-training.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,7 +21,14 @@ from tqdm import tqdm
 from training.dataset import ClipDataset, load_episodes
 from training.masks import DEFAULT_MASKS, context_target_ids, sample_block_mask
 from training.schedule import warmup_constant_decay
-from training.state import load_training_state, save_training_state
+from training.checks import check_float, check_int, check_schedule, check_str
+from training.state import (LogWriter, record_run_config, resume_state, save_torch_atomic, save_training_state,
+                            set_rng_state)
+
+# Config fields that may differ when a run resumes from its last.pt (they do not change the trained weights up to
+# the checkpoint): train longer/shorter (`steps`, the LR schedule is recomputed for the new total), checkpoint
+# cadence, thread count, and where the run directory now lives.
+PRETRAIN_MAY_CHANGE = ("steps", "ckpt_every", "threads", "out_dir")
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,18 @@ class PretrainConfig:
     ckpt_every: int = 250
     seed: int = 0
     threads: int = 2
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        for name in ("data_dir", "out_dir", "encoder", "predictor"):
+            check_str(owner, name, getattr(self, name))
+        for name, minimum in (("image_size", 8), ("frames_per_clip", 2), ("batch_size", 1), ("steps", 1),
+                              ("ckpt_every", 1), ("threads", 1), ("seed", 0)):
+            check_int(owner, name, getattr(self, name), minimum)
+        check_float(owner, "lr", self.lr, low=0.0, low_open=True)
+        check_float(owner, "weight_decay", self.weight_decay, low=0.0)
+        check_float(owner, "ema", self.ema, low=0.0, high=1.0, high_open=True)
+        check_schedule(owner, self.steps, self.warmup, self.decay)
 
 
 def to_video(frames: torch.Tensor, image_size: int) -> torch.Tensor:
@@ -76,14 +95,14 @@ def jepa_loss(encoder, target_encoder, predictor, video: torch.Tensor, gen: torc
 
 
 def pretrain(cfg: PretrainConfig) -> Path:
+    """Train (or resume) the encoder; returns the path of ``<out_dir>/encoder.pt``."""
     from world_model.encoder import build_encoder
     from world_model.mask_predictor import build_mask_predictor
 
     torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
     out = Path(cfg.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    state = resume_state(out, "pretrain", asdict(cfg), PRETRAIN_MAY_CHANGE, cfg.steps)
+    torch.manual_seed(cfg.seed)
     episodes, _ = load_episodes(cfg.data_dir)
     data = ClipDataset(episodes, cfg.frames_per_clip)
     encoder = build_encoder(cfg.encoder)
@@ -93,8 +112,8 @@ def pretrain(cfg: PretrainConfig) -> Path:
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_constant_decay(s, cfg.steps, cfg.warmup, cfg.decay))
     gen = torch.Generator().manual_seed(cfg.seed)
+    record_run_config(out, asdict(cfg))
     step = 0
-    state = load_training_state(out / "last.pt")
     if state is not None:
         encoder.load_state_dict(state["encoder"])
         target.load_state_dict(state["target_encoder"])
@@ -102,8 +121,9 @@ def pretrain(cfg: PretrainConfig) -> Path:
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         gen.set_state(state["generator"])
-        step = state["step"]
-    log = (out / "log.jsonl").open("a")
+        set_rng_state(state["rng"])
+        step = int(state["step"])
+    log = LogWriter(out / "log.jsonl")
     bar = tqdm(total=cfg.steps, initial=step, desc="pretrain")
     while step < cfg.steps:
         idx = torch.randint(len(data), (cfg.batch_size,), generator=gen)
@@ -120,17 +140,15 @@ def pretrain(cfg: PretrainConfig) -> Path:
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.4f}")
-        log.write(json.dumps({"step": step, "loss": loss.item(), "lr": sched.get_last_lr()[0]}) + "\n")
+        log.write({"step": step, "loss": loss.item(), "lr": sched.get_last_lr()[0]})
         if step % cfg.ckpt_every == 0 or step == cfg.steps:
             log.flush()
             save_training_state(out / "last.pt", {
+                "kind": "pretrain", "config": asdict(cfg),
                 "encoder": encoder.state_dict(), "target_encoder": target.state_dict(),
                 "predictor": predictor.state_dict(), "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict(), "generator": gen.get_state(), "step": step})
     bar.close()
     log.close()
-    path = out / "encoder.pt"
-    tmp = path.with_name("encoder.pt.tmp")
-    torch.save({"encoder": encoder.state_dict(), "target_encoder": target.state_dict(), "config": cfg.encoder}, tmp)
-    tmp.replace(path)
-    return path
+    return save_torch_atomic(out / "encoder.pt", {"encoder": encoder.state_dict(),
+                                                  "target_encoder": target.state_dict(), "config": cfg.encoder})

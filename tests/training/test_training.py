@@ -14,7 +14,8 @@ from training.schedule import warmup_constant_decay
 
 def _fake_episode(rng: np.random.Generator, T: int = 6, size: int = 64):
     frames = rng.integers(0, 255, (T, size, size, 3), dtype=np.uint8)
-    states = rng.normal(size=(T, 7)).astype(np.float32)
+    states = np.concatenate([rng.uniform(-0.8, 0.8, (T, 3)), rng.uniform(-np.pi, np.pi, (T, 3)),
+                             rng.uniform(0, 1, (T, 1))], axis=1).astype(np.float32)
     actions = rng.normal(scale=0.01, size=(T - 1, 7)).astype(np.float32)
     return frames, states, actions
 
@@ -110,8 +111,8 @@ def test_cli_config_conversion():
     from training.cli import to_dataclass
     from training.posttrain import PosttrainConfig
 
-    cfg = to_dataclass(PosttrainConfig, OmegaConf.create({"steps": 7, "hydra": {"x": 1}}))
-    assert cfg.steps == 7 and cfg.model == "sim_tiny"
+    cfg = to_dataclass(PosttrainConfig, OmegaConf.create({"steps": 7000, "hydra": {"x": 1}}))
+    assert cfg.steps == 7000 and cfg.model == "sim_tiny"
     with pytest.raises(ValueError, match="unknown"):
         to_dataclass(PosttrainConfig, OmegaConf.create({"stepz": 7}))
 

@@ -1,0 +1,68 @@
+"""One-line validation helpers for the training configs (``__post_init__``) and run/dataset paths.
+
+Every check raises ``ValueError`` with a single line naming the config, the field and the offending value,
+e.g. ``PretrainConfig.steps must be an integer >= 1, got 0``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def check_int(owner: str, name: str, value: Any, minimum: int | None = None) -> None:
+    """``value`` is an int (not a bool) and ``>= minimum`` when given."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{owner}.{name} must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{owner}.{name} must be an integer >= {minimum}, got {value}")
+
+
+def check_float(owner: str, name: str, value: Any, low: float | None = None, high: float | None = None,
+                low_open: bool = False, high_open: bool = False) -> None:
+    """``value`` is a finite real number inside [low, high] (open ends where asked)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{owner}.{name} must be a finite number, got {value!r}")
+    lo_bad = low is not None and (value <= low if low_open else value < low)
+    hi_bad = high is not None and (value >= high if high_open else value > high)
+    if lo_bad or hi_bad:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        span = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+        raise ValueError(f"{owner}.{name} must be in {span}, got {value}")
+
+
+def check_str(owner: str, name: str, value: Any, optional: bool = False) -> None:
+    """``value`` is a non-empty string (or None when ``optional``)."""
+    if optional and value is None:
+        return
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{owner}.{name} must be a non-empty string, got {value!r}")
+
+
+def check_schedule(owner: str, steps: int, warmup: int, decay: int) -> None:
+    """Warmup and decay are >= 0 and fit in the run (``warmup + decay <= steps``)."""
+    check_int(owner, "warmup", warmup, 0)
+    check_int(owner, "decay", decay, 0)
+    if warmup + decay > steps:
+        raise ValueError(f"{owner}: warmup + decay must be <= steps, got {warmup} + {decay} > {steps}")
+
+
+def check_file_name(owner: str, name: str, value: Any) -> None:
+    """``value`` is a plain file name (letters, digits, ``._-``): no directory part, so it cannot leave its folder."""
+    if not isinstance(value, str) or not _SAFE_NAME.match(value) or value in (".", ".."):
+        raise ValueError(f"{owner}.{name} must be a plain file name (letters, digits, '._-', no '/' or '..'), "
+                         f"got {value!r}")
+
+
+def inside(folder: str | Path, relative: str, what: str) -> Path:
+    """``folder / relative``, refused with ValueError when it would resolve outside ``folder``."""
+    base = Path(folder).resolve()
+    path = (base / relative).resolve()
+    if path != base and base not in path.parents:
+        raise ValueError(f"{what} {relative!r} escapes its folder {folder}")
+    return Path(folder) / relative
