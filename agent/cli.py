@@ -1,39 +1,112 @@
 """`vjepa-eval`: the sim evaluation suite (hydra). Example:
 
     vjepa-eval agent=learned planner=cem episodes=50 tasks='[FrankaReach-v0]'
-    vjepa-eval agent=oracle planner=cem
+    vjepa-eval agent=oracle planner=cem jobs=2
+
+Bad settings (unknown keys such as ``+epsiodes=50``, ``episodes=0``, ``bf16=maybe``, an unknown planner, ...) end
+the run before any episode with one line on stderr and exit status 1 (``VJEPA_DEBUG=1`` shows the traceback).
+With ``out_dir=`` set, nothing is written outside it (no ``outputs/eval/<time>``, ``.hydra`` or log file).
 """
 
 from __future__ import annotations
 
+import difflib
+from typing import Any
+
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from agent.cli_errors import cli_errors
+
+PROG = "vjepa-eval"
+TOP_KEYS = ("agent", "planner", "planner_overrides", "model", "tasks", "episodes", "seed", "image_size",
+            "max_steps", "video", "bf16", "device", "jobs", "energy", "label", "out_dir")
+ENERGY_KEYS = ("all_frames", "state_weight")
+
+
+def _first_set(value: Any, default: Any) -> Any:
+    """Resolver for the hydra run dir: ``out_dir`` when given, else the timestamped default."""
+    return default if value in (None, "") else value
+
+
+if not OmegaConf.has_resolver("vjepa_first_set"):
+    OmegaConf.register_new_resolver("vjepa_first_set", _first_set)
+
+
+def _unknown(keys: Any, known: tuple[str, ...], where: str) -> list[str]:
+    problems = []
+    for key in keys:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"unknown config key {where}{key!r}{hint}")
+    return problems
+
+
+def check_keys(cfg: DictConfig) -> None:
+    """ValueError listing unknown or missing keys (a typo such as ``+epsiodes=50`` would otherwise be ignored)."""
+    problems = _unknown(cfg.keys(), TOP_KEYS, "")
+    problems += [f"config key {key!r} is missing" for key in TOP_KEYS if key not in cfg]
+    energy = cfg.get("energy")
+    if not isinstance(energy, DictConfig):
+        problems.append(f"energy must be a mapping with {', '.join(ENERGY_KEYS)}, got {energy!r}")
+    else:
+        problems += _unknown(energy.keys(), ENERGY_KEYS, "energy.")
+        problems += [f"config key 'energy.{key}' is missing" for key in ENERGY_KEYS if key not in energy]
+    if problems:
+        raise ValueError("; ".join(problems) + f"; valid keys: {', '.join(TOP_KEYS)}")
+
+
+def _plain(value: Any) -> Any:
+    """OmegaConf containers as plain Python values (lists, dicts)."""
+    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+
+
+def _text(name: str, value: Any, allow_none: bool = False) -> str | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, list, dict)) or OmegaConf.is_config(value) or value is None:
+        raise ValueError(f"{name} must be a string, got {_plain(value)!r}")
+    return str(value)
+
+
+def build(cfg: DictConfig, out_dir: str) -> tuple[Any, Any, str]:
+    """(EvalConfig, AgentSpec, label) from the hydra config; ValueError naming the first bad setting."""
+    from agent.energy import EnergyConfig
+    from agent.eval import AgentSpec, EvalConfig
+
+    check_keys(cfg)
+    eval_cfg = EvalConfig(tasks=_plain(cfg.tasks), episodes=cfg.episodes, seed=cfg.seed, image_size=cfg.image_size,
+                          max_steps=cfg.max_steps, video=cfg.video, out_dir=out_dir, jobs=cfg.jobs)
+    energy = EnergyConfig(all_frames=cfg.energy.all_frames, state_weight=cfg.energy.state_weight)
+    spec = AgentSpec(kind=_text("agent", cfg.agent), planner=_text("planner", cfg.planner),
+                     planner_overrides=_plain(cfg.planner_overrides), model=_text("model", cfg.model),
+                     seed=cfg.seed, bf16=cfg.bf16, device=_text("device", cfg.device), energy=energy)
+    label = _text("label", cfg.label, allow_none=True)
+    if label is None:
+        label = f"{spec.kind}+{spec.planner}" if spec.kind != "random" else "random"
+    return eval_cfg, spec, label
+
 
 def run(cfg: DictConfig) -> dict:
-    from agent.energy import EnergyConfig
-    from agent.eval import EvalConfig, format_table, run_suite
-    from agent.factory import make_agent
+    from agent.eval import format_table, run_suite
 
-    out_dir = cfg.out_dir or hydra.core.hydra_config.HydraConfig.get().runtime.output_dir
-    eval_cfg = EvalConfig(tasks=tuple(cfg.tasks), episodes=cfg.episodes, seed=cfg.seed, image_size=cfg.image_size,
-                          max_steps=cfg.max_steps, video=cfg.video, out_dir=out_dir)
-    overrides = OmegaConf.to_container(cfg.planner_overrides, resolve=True) if cfg.planner_overrides else {}
-    energy = EnergyConfig(all_frames=cfg.energy.all_frames, state_weight=cfg.energy.state_weight)
-
-    def factory(env):
-        return make_agent(cfg.agent, env, cfg.planner, overrides, cfg.model, cfg.seed, cfg.bf16, energy)
-
-    label = cfg.label or (f"{cfg.agent}+{cfg.planner}" if cfg.agent != "random" else "random")
-    results = run_suite(eval_cfg, factory, label)
+    out_dir = cfg.get("out_dir") or hydra.core.hydra_config.HydraConfig.get().runtime.output_dir
+    eval_cfg, spec, label = build(cfg, str(out_dir))
+    results = run_suite(eval_cfg, spec, label)
     print(format_table(results))
     print(f"results: {out_dir}/results.json")
     return results
 
 
+@cli_errors(PROG)
+def _run_cli(cfg: DictConfig) -> None:
+    run(cfg)
+
+
 @hydra.main(version_base=None, config_path="../configs/eval", config_name="eval")
 def main(cfg: DictConfig) -> None:
-    run(cfg)
+    _run_cli(cfg)  # errors become one line here: hydra would print a traceback for anything raised past this
 
 
 if __name__ == "__main__":

@@ -1,34 +1,158 @@
 """The sim evaluation suite: N seeded episodes per task -> results.json, per-episode mp4, summary table.
 
 An episode ends at success (judged from the TRUE simulator state by ``env.is_success()``) or after
-``max_steps`` actions. results.json is rewritten atomically after every episode and an interrupted run
-resumes where it stopped (episodes already in the file are skipped).
+``max_steps`` actions. Each episode depends only on its seed: the env is reset with it and the agent is reset
+(re-seeded, planner warm start cleared) before every episode, so ``jobs=N`` worker processes give the same
+per-episode results as a serial run. Every finished episode is recorded in results.json at once (atomic, locked:
+see :mod:`agent.eval_results`); an interrupted run resumes where it stopped, and a run whose agent, planner, model,
+seed, image size or max steps differ from the stored results is refused.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass
+import inspect
+import math
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
-from agent.stats import wilson_interval
+from agent.energy import EnergyConfig
+from agent.eval_results import ResultsStore, summarise  # noqa: F401 - summarise is part of this module's API
+from envs.spec import SUPPORTED_IMAGE_SIZES
+
+AGENT_KINDS = ("learned", "oracle", "random")
+BF16_CHOICES = ("auto", True, False)
+
+
+def require_int(name: str, value: Any, minimum: int) -> int:
+    """``value`` if it is an integer (not a bool) >= ``minimum``; ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _normalise_tasks(tasks: Any) -> tuple[str, ...]:
+    """A task id string is one task; otherwise a non-empty sequence of distinct non-empty id strings."""
+    if isinstance(tasks, str):
+        tasks = (tasks,)
+    try:
+        tasks = tuple(tasks)
+    except TypeError:
+        raise ValueError(f"tasks must be a list of env ids, got {tasks!r}") from None
+    if not tasks or not all(isinstance(t, str) and t for t in tasks):
+        raise ValueError(f"tasks must be a non-empty list of env ids, got {list(tasks)!r}")
+    if len(set(tasks)) != len(tasks):
+        raise ValueError(f"tasks lists an env more than once: {list(tasks)!r}")
+    return tasks
 
 
 @dataclass(frozen=True)
 class EvalConfig:
+    """What to evaluate: ``episodes`` seeds ``seed, seed+1, ...`` on each task. max_steps None: the task's
+    max_episode_steps. jobs: worker processes (spawned) that share the episodes."""
+
     tasks: tuple[str, ...] = ("FrankaReach-v0",)
     episodes: int = 10
     seed: int = 1000
     image_size: int = 64
-    max_steps: int | None = None  # None: the task's max_episode_steps
+    max_steps: int | None = None
     video: bool = True
     out_dir: str = "outputs/eval"
+    jobs: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tasks", _normalise_tasks(self.tasks))
+        require_int("episodes", self.episodes, 1)
+        require_int("seed", self.seed, 0)
+        require_int("jobs", self.jobs, 1)
+        if self.max_steps is not None:
+            require_int("max_steps", self.max_steps, 1)
+        if isinstance(self.image_size, bool) or self.image_size not in SUPPORTED_IMAGE_SIZES:
+            raise ValueError(f"image_size must be one of {SUPPORTED_IMAGE_SIZES}, got {self.image_size!r}")
+        if not isinstance(self.video, bool):
+            raise ValueError(f"video must be true or false, got {self.video!r}")
+        if not isinstance(self.out_dir, (str, Path)) or not str(self.out_dir):
+            raise ValueError(f"out_dir must be a non-empty path, got {self.out_dir!r}")
+
+
+def _check_energy(energy: EnergyConfig) -> None:
+    weight = energy.state_weight
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
+        raise ValueError(f"energy.state_weight must be a finite number >= 0, got {weight!r}")
+    if not isinstance(energy.all_frames, bool):
+        raise ValueError(f"energy.all_frames must be true or false, got {energy.all_frames!r}")
+
+
+def _check_device(device: Any) -> None:
+    ok = isinstance(device, str) and (device in ("auto", "cpu", "cuda")
+                                      or (device.startswith("cuda:") and device[5:].isdigit()))
+    if not ok:
+        raise ValueError(f"device must be auto, cpu, cuda or cuda:<index>, got {device!r}")
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """A picklable recipe for the agent under evaluation (what :func:`agent.factory.make_agent` needs), so that
+    spawned workers can build their own. Call it with an env to build the agent.
+
+    bf16: "auto" (the factory picks by device), True or False. device: "auto", "cpu", "cuda" or "cuda:<i>"."""
+
+    kind: str = "learned"
+    planner: str = "cem"
+    planner_overrides: Mapping[str, Any] | None = None
+    model: str = "shipped"
+    seed: int = 0
+    bf16: str | bool = "auto"
+    device: str = "auto"
+    energy: EnergyConfig = field(default_factory=EnergyConfig)
+
+    def __post_init__(self) -> None:
+        from agent.factory import CPU_PLANNER_DEFAULTS
+
+        if self.kind not in AGENT_KINDS:
+            raise ValueError(f"unknown agent kind {self.kind!r}; choose one of {', '.join(AGENT_KINDS)}")
+        if self.planner not in CPU_PLANNER_DEFAULTS:
+            raise ValueError(f"unknown planner {self.planner!r}; choose one of {', '.join(sorted(CPU_PLANNER_DEFAULTS))}")
+        if self.planner_overrides is not None and not isinstance(self.planner_overrides, Mapping):
+            raise ValueError(f"planner_overrides must be a mapping like {{samples: 400}}, got {self.planner_overrides!r}")
+        if not isinstance(self.model, str) or not self.model:
+            raise ValueError(f"model must be 'shipped' or a path, got {self.model!r}")
+        require_int("seed", self.seed, 0)
+        if not any(self.bf16 is c or (isinstance(c, str) and self.bf16 == c) for c in BF16_CHOICES):
+            raise ValueError(f"bf16 must be auto, true or false, got {self.bf16!r}")
+        _check_device(self.device)
+        _check_energy(self.energy)
+
+    def identity(self) -> dict[str, Any]:
+        """The fields that make results comparable (recorded in results.json and checked on resume)."""
+        overrides = dict(self.planner_overrides) if self.planner_overrides else {}
+        return {"agent_kind": self.kind, "planner": None if self.kind == "random" else self.planner,
+                "planner_overrides": overrides if self.kind != "random" else {},
+                "model": self.model if self.kind == "learned" else None,
+                "bf16": self.bf16 if self.kind == "learned" else None,
+                "device": self.device if self.kind == "learned" else None,
+                "energy": asdict(self.energy) if self.kind == "learned" else None, "agent_seed": self.seed}
+
+    def __call__(self, env: gym.Env) -> Any:
+        from agent.factory import make_agent
+
+        overrides = dict(self.planner_overrides) if self.planner_overrides else {}
+        return make_agent(self.kind, env, self.planner, overrides, self.model, self.seed,
+                          energy=self.energy, **_precision_kwargs(make_agent, self.bf16, self.device))
+
+
+def _precision_kwargs(make_agent: Callable[..., Any], bf16: str | bool, device: str) -> dict[str, Any]:
+    """bf16/device keywords for ``make_agent``. A factory without a ``device`` parameter predates bf16="auto":
+    it gets a plain bool (auto -> fp32, the fast choice on CPUs) and only the CPU."""
+    if "device" in inspect.signature(make_agent).parameters:
+        return {"bf16": bf16, "device": device}
+    if device not in ("auto", "cpu"):
+        raise ValueError(f"device={device!r} is not supported by agent.factory.make_agent in this version")
+    return {"bf16": bf16 is True}
 
 
 @dataclass
@@ -43,23 +167,11 @@ class EpisodeResult:
     video: str | None = None
 
 
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
-
-
-def summarise(episodes: list[dict]) -> dict[str, Any]:
-    n = len(episodes)
-    wins = sum(e["success"] for e in episodes)
-    lo, hi = wilson_interval(wins, n)
-    mean = lambda k: float(np.mean([e[k] for e in episodes])) if n else float("nan")  # noqa: E731
-    return {"episodes": n, "successes": wins, "success_rate": wins / n if n else 0.0, "ci95": [lo, hi],
-            "mean_final_distance_m": mean("final_distance"), "mean_steps": mean("steps"),
-            "mean_plan_time_s": mean("plan_time_s")}
+TIMING_FIELDS = ("plan_time_s",)
 
 
 def run_episode(env: gym.Env, agent, seed: int, max_steps: int, video_path: Path | None) -> EpisodeResult:
+    """One episode: reset the env with ``seed`` and the agent, act until success or ``max_steps`` actions."""
     from envs.video import write_video
 
     obs, info = env.reset(seed=seed)
@@ -83,37 +195,135 @@ def run_episode(env: gym.Env, agent, seed: int, max_steps: int, video_path: Path
                          float(np.mean(times)), str(video_path) if video_path else None)
 
 
-def run_suite(cfg: EvalConfig, make_agent: Callable[[gym.Env], Any], label: str = "agent") -> dict[str, Any]:
-    """Evaluate ``make_agent(env)`` on every task; returns (and writes) the results dict."""
+def agent_runtime_info(agent: Any) -> dict[str, Any] | None:
+    """What ``agent.runtime_info()`` reports (device, precision, ...), or None if the agent has no such method."""
+    info = getattr(agent, "runtime_info", None)
+    if callable(info):
+        info = info()
+    return dict(info) if isinstance(info, Mapping) else None
+
+
+@dataclass(frozen=True)
+class EpisodeJob:
+    """One episode to run: ``task`` reset with ``seed``, at most ``max_steps`` actions, video to ``video``."""
+
+    task: str
+    seed: int
+    max_steps: int
+    video: str | None
+
+
+@dataclass(frozen=True)
+class EpisodeOutcome:
+    """A finished episode: its env id, the :class:`EpisodeResult` as a dict, and the agent's runtime info."""
+
+    task: str
+    episode: dict[str, Any]
+    runtime: dict[str, Any] | None
+
+
+class EpisodeRunner:
+    """Runs :class:`EpisodeJob` s with one env and one agent per task, built on first use and reused."""
+
+    def __init__(self, make_agent: Callable[[gym.Env], Any], image_size: int) -> None:
+        self.make_agent = make_agent
+        self.image_size = image_size
+        self._built: dict[str, tuple[gym.Env, Any]] = {}
+
+    def _env_agent(self, task: str) -> tuple[gym.Env, Any]:
+        if task not in self._built:
+            import envs  # noqa: F401 - registers the env ids
+
+            env = gym.make(task, image_size=self.image_size)
+            self._built[task] = (env, self.make_agent(env))
+        return self._built[task]
+
+    def run(self, job: EpisodeJob) -> EpisodeOutcome:
+        """Run one episode; returns it with the job's env id and the agent's runtime info."""
+        env, agent = self._env_agent(job.task)
+        video = Path(job.video) if job.video else None
+        episode = run_episode(env, agent, job.seed, job.max_steps, video)
+        return EpisodeOutcome(job.task, asdict(episode), agent_runtime_info(agent))
+
+    def close(self) -> None:
+        for env, _ in self._built.values():
+            env.close()
+        self._built.clear()
+
+
+def check_tasks(tasks: tuple[str, ...]) -> None:
+    """ValueError naming an unknown env id (before any episode runs)."""
     import envs  # noqa: F401 - registers the env ids
 
-    out = Path(cfg.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "results.json"
-    results: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    results.update({"agent": label, "config": asdict(cfg)})
-    results.setdefault("tasks", {})
+    for task in tasks:
+        if task not in gym.registry:
+            known = sorted(t for t in gym.registry if t.startswith("Franka"))
+            raise ValueError(f"unknown task {task!r}; registered Franka tasks: {', '.join(known)}")
+
+
+def plan_jobs(cfg: EvalConfig, done: Mapping[str, Mapping[int, Any]]) -> list[EpisodeJob]:
+    """The episodes of ``cfg`` not yet in ``done`` (task -> seed -> episode), in task then seed order."""
+    jobs = []
     for task in cfg.tasks:
-        env = gym.make(task, image_size=cfg.image_size)
-        max_steps = cfg.max_steps or env.spec.max_episode_steps
-        agent = make_agent(env)
-        done = {e["seed"]: e for e in results["tasks"].get(task, {}).get("episodes", [])}
-        episodes = [done[s] for s in sorted(done)]
-        bar = tqdm(range(cfg.episodes), desc=f"{label} {task}")
-        for i in bar:
-            seed = cfg.seed + i
-            if seed in done:
-                continue
-            video = out / "videos" / f"{task}_seed{seed}.mp4" if cfg.video else None
-            ep = asdict(run_episode(env, agent, seed, max_steps, video))
-            episodes.append(ep)
-            results["tasks"][task] = {"episodes": episodes, "summary": summarise(episodes)}
-            _write_json(path, results)
-            bar.set_postfix(success=f"{results['tasks'][task]['summary']['success_rate']:.2f}")
-        results["tasks"][task] = {"episodes": episodes, "summary": summarise(episodes)}
-        _write_json(path, results)
-        env.close()
-    return results
+        max_steps = cfg.max_steps if cfg.max_steps is not None else gym.spec(task).max_episode_steps
+        if max_steps is None:
+            raise ValueError(f"task {task!r} has no default episode length; set max_steps")
+        for seed in range(cfg.seed, cfg.seed + cfg.episodes):
+            if seed not in done.get(task, {}):
+                video = Path(cfg.out_dir) / "videos" / f"{task}_seed{seed}.mp4" if cfg.video else None
+                jobs.append(EpisodeJob(task, seed, int(max_steps), str(video) if video else None))
+    return jobs
+
+
+def run_identity(cfg: EvalConfig, label: str, agent_identity: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Everything that must match for stored episodes to count as this run's (see :mod:`agent.eval_results`)."""
+    return {"label": label, **dict(agent_identity or {}), "seed": cfg.seed, "image_size": cfg.image_size,
+            "max_steps": cfg.max_steps}
+
+
+def run_suite(cfg: EvalConfig, make_agent: Callable[[gym.Env], Any], label: str = "agent",
+              agent_identity: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Evaluate ``make_agent(env)`` on every task; returns (and writes) the results dict.
+
+    agent_identity: what identifies the agent beyond ``label`` (defaults to ``make_agent.identity()`` for an
+    :class:`AgentSpec`); stored results with another identity are refused (ResultsMismatchError). With
+    ``cfg.jobs > 1`` the episodes run in spawned worker processes and ``make_agent`` must be picklable (an
+    :class:`AgentSpec` or a module-level function)."""
+    check_tasks(cfg.tasks)
+    if agent_identity is None and callable(getattr(make_agent, "identity", None)):
+        agent_identity = make_agent.identity()
+    store = ResultsStore(cfg.out_dir, run_identity(cfg, label, agent_identity), asdict(cfg))
+    jobs = plan_jobs(cfg, store.open())
+    total = cfg.episodes * len(cfg.tasks)
+    with tqdm(total=total, initial=total - len(jobs), desc=label) as bar:
+        def on_result(outcome: EpisodeOutcome) -> None:
+            summary = store.record(outcome.task, outcome.episode, outcome.runtime)
+            bar.update(1)
+            bar.set_postfix(task=outcome.task, success=f"{summary['successes']}/{summary['episodes']}")
+
+        if cfg.jobs > 1 and len(jobs) > 1:
+            from agent.eval_parallel import run_parallel
+
+            run_parallel(jobs, make_agent, cfg.image_size, min(cfg.jobs, len(jobs)), on_result)
+        else:
+            run_serial(jobs, make_agent, cfg.image_size, on_result)
+    return store.read()
+
+
+def run_serial(jobs: list[EpisodeJob], make_agent: Callable[[gym.Env], Any], image_size: int,
+               on_result: Callable[[EpisodeOutcome], None]) -> None:
+    """Run ``jobs`` in this process, reporting each finished episode to ``on_result``."""
+    runner = EpisodeRunner(make_agent, image_size)
+    try:
+        for job in jobs:
+            on_result(runner.run(job))
+    finally:
+        runner.close()
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    """``value`` formatted with ``spec``, or a "-" of the same width when undefined (no episodes)."""
+    return format("-", spec.split(".")[0]) if value is None else format(value, spec)
 
 
 def format_table(results: dict[str, Any]) -> str:
@@ -122,5 +332,6 @@ def format_table(results: dict[str, Any]) -> str:
     for task, r in results["tasks"].items():
         s = r["summary"]
         lines.append(f"{task:<28}{s['successes']:>4}/{s['episodes']:<5}{s['ci95'][0]:>8.2f}-{s['ci95'][1]:.2f}"
-                     f"{s['mean_final_distance_m']:>14.3f}{s['mean_steps']:>10.1f}{s['mean_plan_time_s']:>12.3f}")
+                     f"{_fmt(s['mean_final_distance_m'], '>14.3f')}{_fmt(s['mean_steps'], '>10.1f')}"
+                     f"{_fmt(s['mean_plan_time_s'], '>12.3f')}")
     return "\n".join(lines)

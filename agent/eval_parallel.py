@@ -1,0 +1,62 @@
+"""``vjepa-eval jobs=N``: run the evaluation's episodes in N worker processes.
+
+Workers are started with the ``spawn`` method (``fork`` hangs after MuJoCo's EGL rendering has started in the
+parent) and each builds its own env and agent per task from the picklable agent recipe. Each episode depends only on
+its seed (the env is reset with it and the agent re-seeded), so the per-episode results equal a serial run's; only
+the timing fields differ. Each worker uses ``max(1, torch threads of the parent // N)`` torch threads. Finished
+episodes are handed back one at a time, in completion order, so the caller records each as soon as it is done.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import pickle
+from typing import Any, Callable
+
+import gymnasium as gym
+import torch
+
+from agent.eval import EpisodeJob, EpisodeOutcome, EpisodeRunner
+
+_RUNNER: EpisodeRunner | None = None  # one per worker process
+
+
+def worker_threads(workers: int, total_threads: int | None = None) -> int:
+    """Torch threads per worker: the parent's thread count shared out, at least one."""
+    total = torch.get_num_threads() if total_threads is None else total_threads
+    return max(1, total // workers)
+
+
+def _init_worker(make_agent: Callable[[gym.Env], Any], image_size: int, threads: int) -> None:
+    global _RUNNER
+    torch.set_num_threads(threads)
+    _RUNNER = EpisodeRunner(make_agent, image_size)
+
+
+def _run_job(job: EpisodeJob) -> EpisodeOutcome:
+    assert _RUNNER is not None, "worker not initialised"
+    return _RUNNER.run(job)
+
+
+def _check_picklable(make_agent: Callable[[gym.Env], Any]) -> None:
+    try:
+        pickle.dumps(make_agent)
+    except Exception as exc:  # noqa: BLE001 - pickling can fail in many ways
+        raise ValueError(f"jobs > 1 needs a picklable agent factory (an agent.eval.AgentSpec or a module-level "
+                         f"function), got {make_agent!r}: {exc}") from exc
+
+
+def run_parallel(jobs: list[EpisodeJob], make_agent: Callable[[gym.Env], Any], image_size: int, workers: int,
+                 on_result: Callable[[EpisodeOutcome], None]) -> None:
+    """Run ``jobs`` on ``workers`` spawned processes; ``on_result(outcome)`` as each episode finishes.
+
+    An exception in a worker (or in ``on_result``, or Ctrl-C) terminates the pool and propagates; episodes already
+    handed to ``on_result`` are kept by the caller."""
+    _check_picklable(make_agent)
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(workers, initializer=_init_worker,
+                  initargs=(make_agent, image_size, worker_threads(workers))) as pool:
+        for outcome in pool.imap_unordered(_run_job, jobs, chunksize=1):
+            on_result(outcome)
+        pool.close()
+        pool.join()
