@@ -9,12 +9,14 @@ Measures, in one run and on the same machine:
   renderer at the same camera size) as the reference: ``ratio`` = reference ms/step / this ms/step
   (> 1 means faster than robosuite's default),
 * ``simulate()`` (one control step without rendering), ms per call,
-* ``reset()`` including building the goal (robosuite adapters: scripted goal policy), ms per call.
+* ``reset()`` including building the goal (robosuite adapters: scripted goal policy), ms per call,
+* with ``--randomize PRESET ...``: the Franka envs again with scene randomisation (:mod:`envs.randomization`).
 
 Usage::
 
     MUJOCO_GL=egl python3 benchmarks/bench_envs.py                # all envs, 64/128/256 px
     MUJOCO_GL=egl python3 benchmarks/bench_envs.py --steps 20 --sizes 64 --envs RobosuiteLift-v0
+    MUJOCO_GL=egl python3 benchmarks/bench_envs.py --envs FrankaPickPlace-v0 --randomize all --no-reference
 
 No assertions: numbers depend on the machine (CPU count, EGL vs OSMesa).
 """
@@ -105,11 +107,21 @@ def _row(name: str, size: int, step_ms: float, sim_ms: float | None, ref_ms: flo
     return f"{name:<44} {size:>4} {step_ms:9.2f} {1e3 / step_ms:9.1f} {sim} {reset} {ratio}"
 
 
+def _franka_extra_rows(env_id: str, size: int, args: argparse.Namespace) -> None:
+    """One row per requested randomisation preset for a Franka env."""
+    for preset in args.randomize:
+        step_ms, sim_ms, reset_ms = bench_gym_env(env_id, size, args.steps, randomize=preset)
+        print(_row(f"{env_id} (randomize={preset})", size, step_ms, sim_ms, None, reset_ms), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=30, help="timed steps per measurement")
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256])
     parser.add_argument("--envs", nargs="+", default=None, help="subset of ids (default: all available)")
+    parser.add_argument("--randomize", nargs="+", default=[], help="also time the Franka envs with these "
+                        "scene-randomisation presets (e.g. all lighting noise)")
+    parser.add_argument("--no-reference", action="store_true", help="skip robosuite's own renderer rows")
     args = parser.parse_args()
 
     import envs  # noqa: F401  (registers the Franka ids if the envs package provides them)
@@ -126,15 +138,17 @@ def main() -> None:
     for size in args.sizes:
         for env_id in available:
             ref_ms = None
-            if env_id in ROBOSUITE_NATIVE_NAME:
+            if env_id in ROBOSUITE_NATIVE_NAME and not args.no_reference:
                 ref_ms = bench_robosuite_native(env_id, size, args.steps)
             step_ms, sim_ms, reset_ms = bench_gym_env(env_id, size, args.steps)
             print(_row(env_id, size, step_ms, sim_ms, ref_ms, reset_ms), flush=True)
-            if env_id in ROBOSUITE_NATIVE_NAME:
+            if env_id in ROBOSUITE_NATIVE_NAME and not args.no_reference:
                 slow_ms, _, _ = bench_gym_env(env_id, size, args.steps, fast_render=False)
                 print(_row(f"{env_id} (fast_render=False)", size, slow_ms, None, ref_ms), flush=True)
                 print(_row(f"robosuite {ROBOSUITE_NATIVE_NAME[env_id]} default renderer", size, ref_ms, None, ref_ms))
-            elif ref_ms is None:
+            elif env_id in FRANKA_IDS:
+                _franka_extra_rows(env_id, size, args)
+            if env_id in FRANKA_IDS and not args.no_reference:
                 lift_ref = bench_robosuite_native("RobosuiteLift-v0", size, args.steps)
                 print(_row(f"  (vs robosuite Lift default renderer)", size, step_ms, None, lift_ref), flush=True)
 

@@ -7,6 +7,11 @@ Observation ``{"image": uint8 (S, S, 3), "state": float32 (7,)}`` and action ``f
 ``dgripper``; the hand follows through a mocap weld during ``1 / control_hz`` seconds of physics.
 Actions that are mis-shaped, non-finite or out of bounds raise ``ValueError`` (clip with
 ``envs.spec.clip_action`` first if you want clipping); the simulation is left untouched in that case.
+
+Goals: ``info["goal"]`` is the final goal; ``info["subgoals"]`` the goal sequence a planner may follow, same
+format, ending with the final goal (pick-and-place: [cube grasped and lifted at its start, final placement];
+other tasks: [goal]). Scene randomisation (``randomize=``, see :mod:`envs.randomization`) is off by default;
+when on, it is drawn from the reset seed and applies to observations, goal and subgoal images alike.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from scipy.spatial.transform import Rotation
 
 from envs import exit_close
 from envs.conventions import EULER_SEQ, integrate_action
+from envs.randomization import SceneRandomization, SceneRandomizer, add_randomization_assets, resolve_randomization
 from envs.scene import FINGER_ACTUATORS, GRIPPER_OPEN_WIDTH, HOME_QPOS, SceneConfig, build_model
 from envs.spec import DEFAULT_ACTION_LIMITS, ActionLimits, make_action_space, make_observation_space, validate_action
 
@@ -42,7 +48,8 @@ class Task(Protocol):
         """Place robot/objects for a new episode (the env then records the goal via ``make_goal``)."""
 
     def make_goal(self, env: "FrankaEnv", rng: np.random.Generator) -> dict[str, Any]:
-        """Drive the sim into a reachable goal configuration; return task goal data (e.g. positions)."""
+        """Drive the sim into a reachable goal configuration; return task goal data (e.g. positions).
+        Intermediate subgoals are recorded on the way with ``env.record_subgoal(...)``."""
 
     def task_distance(self, env: "FrankaEnv") -> float:
         """Success metric distance in metres (0 when solved)."""
@@ -75,6 +82,7 @@ class FrankaEnv(gym.Env):
         control_hz: float = 4.0,
         limits: ActionLimits = DEFAULT_ACTION_LIMITS,
         fancy_render: bool = False,
+        randomize: SceneRandomization | str | dict | None = None,
     ) -> None:
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
@@ -88,7 +96,14 @@ class FrankaEnv(gym.Env):
         self.observation_space = make_observation_space(image_size)
         self.action_space = make_action_space(limits)
         scene = SceneConfig(**{**task.scene.__dict__, "fancy": fancy_render})
-        self.model = build_model(scene)
+        self.randomization = resolve_randomization(randomize)
+        self._randomizer: SceneRandomizer | None = None
+        if self.randomization.enabled:
+            self._randomizer = SceneRandomizer(self.randomization)
+            self.model = build_model(scene, extend=lambda spec: add_randomization_assets(spec, self.randomization))
+            self._randomizer.bind(self.model)
+        else:
+            self.model = build_model(scene)
         self.data = mujoco.MjData(self.model)
         self.substeps = max(1, int(round(1.0 / (self.control_hz * self.model.opt.timestep))))
         self.metadata = {**self.metadata, "render_fps": int(round(self.control_hz))}
@@ -104,7 +119,9 @@ class FrankaEnv(gym.Env):
         self.gripper_cmd = 0.0
         exit_close.track(self)
         self._goal: dict[str, np.ndarray] | None = None
+        self._subgoals: list[dict[str, np.ndarray]] = []
         self.goal_info: dict[str, Any] = {}
+        self.subgoal_info: list[dict[str, Any]] = []
 
     # ---------------------------------------------------------------- robot state
     def ee_pose(self) -> tuple[np.ndarray, np.ndarray]:
@@ -186,10 +203,16 @@ class FrankaEnv(gym.Env):
         return self._renderer.render().copy()
 
     def render(self) -> np.ndarray | None:
+        """The camera image without pixel noise (for videos), or None unless render_mode="rgb_array"."""
         return self.render_image() if self.render_mode == "rgb_array" else None
 
+    def camera_image(self) -> np.ndarray:
+        """What the agent sees: the camera image plus this episode's pixel noise (if noise is randomised)."""
+        image = self.render_image()
+        return image if self._randomizer is None else self._randomizer.noisy(image)
+
     def _obs(self) -> dict[str, np.ndarray]:
-        return {"image": self.render_image(), "state": self.current_state().astype(np.float32)}
+        return {"image": self.camera_image(), "state": self.current_state().astype(np.float32)}
 
     # ---------------------------------------------------------------- task API
     def goal(self) -> dict[str, np.ndarray]:
@@ -197,6 +220,22 @@ class FrankaEnv(gym.Env):
         if self._goal is None:
             raise RuntimeError("call reset() before goal()")
         return {k: v.copy() for k, v in self._goal.items()}
+
+    def subgoals(self) -> list[dict[str, np.ndarray]]:
+        """Goal sequence (same format as :meth:`goal`), in order, ending with the final goal."""
+        if self._goal is None:
+            raise RuntimeError("call reset() before subgoals()")
+        return [{k: v.copy() for k, v in g.items()} for g in self._subgoals]
+
+    def record_subgoal(self, info: dict[str, Any] | None = None) -> None:
+        """Capture the current configuration as the next intermediate subgoal (called by tasks in make_goal).
+
+        info: task data describing it (e.g. cube position, metres, base frame), kept in ``subgoal_info``."""
+        self._subgoals.append(self._capture_goal())
+        self.subgoal_info.append(dict(info or {}))
+
+    def _capture_goal(self) -> dict[str, np.ndarray]:
+        return {"image": self.camera_image(), "state": self.current_state().astype(np.float32)}
 
     def task_distance(self) -> float:
         return float(self.task.task_distance(self))
@@ -206,17 +245,23 @@ class FrankaEnv(gym.Env):
 
     # ---------------------------------------------------------------- gym API
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
-        super().reset(seed=seed)  # seeds self.np_random: all episode randomness comes from it
+        super().reset(seed=seed)  # seeds self.np_random: all task randomness comes from it
+        if self._randomizer is not None:  # the scene has its own streams, seeded by the same seed
+            self._randomizer.new_episode(seed)
         self.task.reset(self, self.np_random)
         start = self.get_sim_state()
+        self._subgoals, self.subgoal_info = [], []
         self.goal_info = self.task.make_goal(self, self.np_random)
-        self._goal = {"image": self.render_image(), "state": self.current_state().astype(np.float32)}
+        self._goal = self._capture_goal()
+        self._subgoals.append(self._goal)
+        self.subgoal_info.append(dict(self.goal_info))
         self.set_sim_state(start)
         obs = self._obs()
         return obs, self._info()
 
     def _info(self) -> dict[str, Any]:
-        return {"goal": self.goal(), "task_distance": self.task_distance(), "is_success": self.is_success()}
+        return {"goal": self.goal(), "subgoals": self.subgoals(), "task_distance": self.task_distance(),
+                "is_success": self.is_success()}
 
     def step(self, action: np.ndarray) -> tuple[dict, float, bool, bool, dict]:
         if self._goal is None:

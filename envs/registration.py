@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import gymnasium as gym
+import numpy as np
 
 from envs.tasks import TASKS
 
 
-def make_franka_env(task_id: str, **kwargs):
+def make_franka_env(task_id: str, goal_range_scale: float = 1.0, **kwargs):
+    """Build a Franka env; ``goal_range_scale`` scales the task's goal sampling box (1.0 = training range) and
+    the remaining kwargs (``image_size``, ``randomize``, ...) go to :class:`envs.franka_env.FrankaEnv`."""
     from envs.franka_env import FrankaEnv
 
     if task_id not in TASKS:
         raise ValueError(f"unknown task {task_id!r}; known: {sorted(TASKS)}")
-    return FrankaEnv(TASKS[task_id](), **kwargs)
+    if not isinstance(goal_range_scale, (int, float)) or not np.isfinite(goal_range_scale) or goal_range_scale <= 0:
+        raise ValueError(f"goal_range_scale must be a finite number > 0, got {goal_range_scale!r}")
+    return FrankaEnv(TASKS[task_id](goal_range_scale=float(goal_range_scale)), **kwargs)
 
 
 

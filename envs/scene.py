@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import mujoco
 import numpy as np
@@ -113,8 +114,13 @@ def build_spec(cfg: SceneConfig) -> mujoco.MjSpec:
     return spec
 
 
-def build_model(cfg: SceneConfig = SceneConfig()) -> mujoco.MjModel:
-    model = build_spec(cfg).compile()
+def build_model(cfg: SceneConfig = SceneConfig(),
+                extend: Callable[[mujoco.MjSpec], None] | None = None) -> mujoco.MjModel:
+    """Compile the scene; ``extend`` may add elements to the spec first (e.g. randomisation assets)."""
+    spec = build_spec(cfg)
+    if extend is not None:
+        extend(spec)
+    model = spec.compile()
     if not cfg.fancy:
         model.vis.quality.shadowsize = 0
         for i in range(model.nmat):

@@ -5,12 +5,17 @@ env renders the goal image in that configuration, then restores the start). Dist
 frame. Success thresholds: reach 5 cm (TCP to goal), grasp: cube lifted >= 5 cm and held, reach-with-object:
 TCP within 5 cm of the goal with the cube still held, pick-and-place: cube within 5 cm of the target spot and
 resting on the table.
+
+``goal_range_scale`` (every task, default 1.0 = the training distribution) scales the box the goal is drawn from
+about its centre (reach / reach-with-object: the TCP goal box; grasp: the cube's start box; pick-and-place: the
+place-target box), clipped to the reachable table area; > 1 tests goals beyond the training range.
+Pick-and-place also records a grasp subgoal (cube held, lifted at its start position) via ``env.record_subgoal``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -20,8 +25,27 @@ REACH_LOW = np.array([0.35, -0.22, 0.08])
 REACH_HIGH = np.array([0.65, 0.22, 0.40])
 CUBE_LOW = np.array([0.40, -0.15])
 CUBE_HIGH = np.array([0.60, 0.15])
+CARRY_LOW = np.array([0.38, -0.2, 0.12])  # reach-with-object TCP goal box
+CARRY_HIGH = np.array([0.62, 0.2, 0.35])
 SUCCESS_RADIUS = 0.05
 LIFT_HEIGHT = 0.05
+# Where scaled goal boxes are clipped to (base frame, metres): TCP goals inside the env's workspace box, cube
+# positions on the part of the table the arm reaches with the hand pointing down.
+TCP_CLIP_LOW, TCP_CLIP_HIGH = np.array([0.28, -0.32, 0.06]), np.array([0.72, 0.32, 0.5])
+CUBE_CLIP_LOW, CUBE_CLIP_HIGH = np.array([0.30, -0.30]), np.array([0.70, 0.30])
+
+
+def scaled_box(low: np.ndarray, high: np.ndarray, scale: float, clip_low: np.ndarray,
+               clip_high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The box [low, high] scaled by ``scale`` about its centre, clipped to [clip_low, clip_high].
+
+    ``scale == 1`` returns ``low`` and ``high`` themselves, so the default draws are bit-identical."""
+    if scale == 1.0:
+        return low, high
+    if not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"goal_range_scale must be a finite number > 0, got {scale}")
+    margin = (1.0 - scale) / 2.0 * (high - low)
+    return np.clip(low + margin, clip_low, clip_high), np.clip(high - margin, clip_low, clip_high)
 
 
 def _random_start(env, rng: np.random.Generator, low=REACH_LOW, high=REACH_HIGH) -> None:
@@ -53,14 +77,16 @@ class ReachTask:
     name: str = "reach"
     scene: SceneConfig = field(default_factory=SceneConfig)
     max_episode_steps: int = 30
+    goal_range_scale: float = 1.0
 
     def reset(self, env, rng: np.random.Generator) -> None:
         _random_start(env, rng)
 
     def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
         start = env.ee_pose()[0]
+        low, high = scaled_box(REACH_LOW, REACH_HIGH, self.goal_range_scale, TCP_CLIP_LOW, TCP_CLIP_HIGH)
         for _ in range(100):
-            goal = rng.uniform(REACH_LOW, REACH_HIGH)
+            goal = rng.uniform(low, high)
             if np.linalg.norm(goal - start) > 0.15:
                 break
         env.move_to(goal)
@@ -74,14 +100,23 @@ class ReachTask:
         return self.task_distance(env) < SUCCESS_RADIUS
 
 
-def _run_expert_to_goal(env, expert_name: str, rng: np.random.Generator, max_steps: int) -> None:
+def _run_expert_to_goal(env, expert_name: str, rng: np.random.Generator, max_steps: int,
+                        on_phase: tuple[int, Callable[[], None]] | None = None) -> None:
+    """Run the noise-free expert until done; ``on_phase=(k, fn)`` calls ``fn()`` once, after the first step that
+    leaves the expert in phase >= k (used to record subgoals on the way)."""
     from envs.experts import EXPERTS
 
     expert = EXPERTS[expert_name](env, noise=0.0, seed=int(rng.integers(2**31)))
+    pending = on_phase
     for _ in range(max_steps):
         if expert.done():
             break
         env.simulate(expert.act(None))
+        if pending is not None and expert.phase >= pending[0]:
+            pending[1]()
+            pending = None
+    if pending is not None:  # the phase was never reached: record where the expert stopped
+        pending[1]()
 
 
 @dataclass
@@ -89,10 +124,12 @@ class GraspTask:
     name: str = "grasp"
     scene: SceneConfig = field(default_factory=lambda: SceneConfig(objects=1))
     max_episode_steps: int = 40
+    goal_range_scale: float = 1.0
 
     def reset(self, env, rng: np.random.Generator) -> None:
         _random_start(env, rng, np.array([0.4, -0.15, 0.2]), np.array([0.6, 0.15, 0.35]))
-        set_cube(env, rng.uniform(CUBE_LOW, CUBE_HIGH))
+        low, high = scaled_box(CUBE_LOW, CUBE_HIGH, self.goal_range_scale, CUBE_CLIP_LOW, CUBE_CLIP_HIGH)
+        set_cube(env, rng.uniform(low, high))
         env.step_physics(50)
 
     def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
@@ -120,6 +157,7 @@ class ReachWithObjectTask:
     name: str = "reach_with_object"
     scene: SceneConfig = field(default_factory=lambda: SceneConfig(objects=1))
     max_episode_steps: int = 30
+    goal_range_scale: float = 1.0
 
     def reset(self, env, rng: np.random.Generator) -> None:
         _random_start(env, rng, np.array([0.4, -0.15, 0.15]), np.array([0.6, 0.15, 0.3]))
@@ -133,7 +171,7 @@ class ReachWithObjectTask:
 
     def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
         start = env.ee_pose()[0]
-        low, high = np.array([0.38, -0.2, 0.12]), np.array([0.62, 0.2, 0.35])
+        low, high = scaled_box(CARRY_LOW, CARRY_HIGH, self.goal_range_scale, TCP_CLIP_LOW, TCP_CLIP_HIGH)
         for _ in range(100):
             goal = rng.uniform(low, high)
             if np.linalg.norm(goal - start) > 0.12:
@@ -164,12 +202,14 @@ class PickPlaceTask:
     name: str = "pick_place"
     scene: SceneConfig = field(default_factory=lambda: SceneConfig(objects=1, goal_marker=False))
     max_episode_steps: int = 60
+    goal_range_scale: float = 1.0
 
     def reset(self, env, rng: np.random.Generator) -> None:
         _random_start(env, rng, np.array([0.4, -0.15, 0.2]), np.array([0.6, 0.15, 0.35]))
         cube = rng.uniform(CUBE_LOW, CUBE_HIGH)
+        low, high = scaled_box(CUBE_LOW, CUBE_HIGH, self.goal_range_scale, CUBE_CLIP_LOW, CUBE_CLIP_HIGH)
         for _ in range(100):
-            target = rng.uniform(CUBE_LOW, CUBE_HIGH)
+            target = rng.uniform(low, high)
             if np.linalg.norm(target - cube) > 0.12:
                 break
         set_cube(env, cube)
@@ -177,8 +217,12 @@ class PickPlaceTask:
         env.step_physics(50)
 
     def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
-        _run_expert_to_goal(env, "pick_place", rng, 70)
-        return {"target_xy": self.target_xy}
+        """Final goal: the cube placed on the target. On the way, subgoal 1: the cube grasped and lifted (to the
+        expert's lift height, 0.12 m) above its start position (expert phase 4 = lift finished)."""
+        grasp = (4, lambda: env.record_subgoal({"name": "grasp", "cube_pos": cube_pos(env),
+                                                "held": cube_held(env)}))
+        _run_expert_to_goal(env, "pick_place", rng, 70, on_phase=grasp)
+        return {"name": "place", "target_xy": self.target_xy}
 
     def placement_error(self, env) -> float:
         """Horizontal cube-to-target distance, metres."""

@@ -129,3 +129,90 @@ def test_async_vector_env_spawn():
     assert obs["image"].shape == (2, 64, 64, 3)
     obs, *_ = vec.step(np.zeros((2, 7), dtype=np.float32))
     vec.close()
+
+
+# Default-env fingerprints (seed 7, 64 px, action below) recorded at commit 46344e6, before scene randomisation,
+# subgoals and goal_range_scale were added: the default env must stay byte-identical (the shipped world model
+# and the recorded results rely on it). sha1[:16] of the raw bytes.
+FINGERPRINTS_46344E6 = {
+    "FrankaReach-v0": {"obs": "0a1f0c5221ecaef0", "goal": "449979e640e2689e", "state": "ac65423ce921870d",
+                       "goal_state": "76386961f76913e8", "step": "948d6579b0030354"},
+    "FrankaGrasp-v0": {"obs": "ef35bd963a84e7dc", "goal": "f614ccbabd759fba", "state": "9572e048ad2c8ed0",
+                       "goal_state": "ddac52e95469d753", "step": "f97185a37c89b98f"},
+    "FrankaReachWithObject-v0": {"obs": "76e4d48b358fbf67", "goal": "3ca51cc0bf29b31a", "state": "6088c17f95140eae",
+                                 "goal_state": "bfbe3cd3faca43dc", "step": "af37a136a91349f9"},
+    "FrankaPickPlace-v0": {"obs": "ef35bd963a84e7dc", "goal": "5f1bb67cb3c55764", "state": "9572e048ad2c8ed0",
+                           "goal_state": "8a6b557ceee242cf", "step": "f97185a37c89b98f"},
+}
+IMAGE_KEYS = ("obs", "goal", "step")
+
+
+def _sha(array) -> str:
+    import hashlib
+
+    return hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
+def _gl_renderer() -> str:
+    """The OpenGL renderer string of the current context (fingerprints were taken with Mesa llvmpipe)."""
+    try:
+        from OpenGL import GL
+
+        return GL.glGetString(GL.GL_RENDERER).decode()
+    except Exception:  # no current context or no PyOpenGL: treat as unknown
+        return "unknown"
+
+
+@pytest.mark.parametrize("task_id", IDS)
+def test_default_env_unchanged_since_46344e6(task_id):
+    env = gym.make(task_id, image_size=64)
+    obs, info = env.reset(seed=7)
+    stepped = env.step(np.array([0.03, -0.02, 0.01, 0, 0, 0, 0.2], dtype=np.float32))[0]
+    renderer = _gl_renderer()
+    env.close()
+    got = {"obs": _sha(obs["image"]), "goal": _sha(info["goal"]["image"]), "state": _sha(obs["state"]),
+           "goal_state": _sha(info["goal"]["state"]), "step": _sha(stepped["image"])}
+    want = FINGERPRINTS_46344E6[task_id]
+    assert {k: got[k] for k in ("state", "goal_state")} == {k: want[k] for k in ("state", "goal_state")}
+    if "llvmpipe" not in renderer:
+        pytest.skip(f"image fingerprints were recorded with llvmpipe, this GL renderer is {renderer!r}")
+    assert {k: got[k] for k in IMAGE_KEYS} == {k: want[k] for k in IMAGE_KEYS}
+
+
+@pytest.mark.parametrize("task_id", IDS)
+def test_subgoals_well_formed(task_id):
+    env = gym.make(task_id, image_size=64)
+    obs, info = env.reset(seed=5)
+    subgoals = info["subgoals"]
+    assert isinstance(subgoals, list) and len(subgoals) == (2 if task_id == "FrankaPickPlace-v0" else 1)
+    for goal in subgoals:
+        assert set(goal) == {"image", "state"}
+        assert goal["image"].shape == (64, 64, 3) and goal["image"].dtype == np.uint8
+        assert goal["state"].shape == (7,) and goal["state"].dtype == np.float32
+    assert np.array_equal(subgoals[-1]["image"], info["goal"]["image"])
+    assert np.array_equal(subgoals[-1]["state"], info["goal"]["state"])
+    step_info = env.step(np.zeros(7, np.float32))[4]
+    assert np.array_equal(step_info["subgoals"][0]["image"], subgoals[0]["image"]), "fixed for the episode"
+    subgoals[0]["image"][:] = 0  # callers get copies
+    assert not np.array_equal(env.unwrapped.subgoals()[0]["image"], subgoals[0]["image"])
+    env.close()
+
+
+def test_pick_place_grasp_subgoal_is_sensible():
+    """Subgoal 1: gripper closed on the cube, lifted above its start; subgoal 2 = the final placement."""
+    env = gym.make("FrankaPickPlace-v0", image_size=64)
+    for seed in range(3):
+        obs, info = env.reset(seed=seed)
+        unwrapped = env.unwrapped
+        start_cube = unwrapped.data.body("cube0").xpos.copy()
+        grasp, place = info["subgoals"]
+        grasp_info = unwrapped.subgoal_info[0]
+        assert grasp_info["name"] == "grasp" and grasp_info["held"]
+        assert 0.2 < grasp["state"][6] < 0.95, "gripper closed around the cube, not shut"
+        assert np.linalg.norm(grasp["state"][:3] - grasp_info["cube_pos"]) < 0.035, "cube between the fingers"
+        assert np.linalg.norm(grasp_info["cube_pos"][:2] - start_cube[:2]) < 0.02, "at the start position"
+        assert grasp_info["cube_pos"][2] > start_cube[2] + 0.05, "lifted"
+        assert place["state"][6] < 0.2, "released at the final goal"
+        assert np.linalg.norm(place["state"][:2] - unwrapped.task.target_xy) < 0.03
+        assert not np.array_equal(grasp["image"], place["image"])
+    env.close()

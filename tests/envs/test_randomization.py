@@ -1,0 +1,200 @@
+"""Scene randomisation: config resolution, seeding, appearance-only effect, ranges, goal range scaling."""
+
+import numpy as np
+import pytest
+import gymnasium as gym
+
+import envs  # noqa: F401  (registers the ids)
+from envs.experts import make_expert
+from envs.randomization import AXES, PRESETS, SceneRandomization, resolve_randomization
+from envs.tasks import REACH_HIGH, REACH_LOW, scaled_box
+
+
+def _make(task_id="FrankaPickPlace-v0", **kw):
+    return gym.make(task_id, image_size=64, **kw)
+
+
+@pytest.fixture(scope="module")
+def default_pp():
+    env = _make()
+    yield env
+    env.close()
+
+
+@pytest.fixture(scope="module")
+def all_pp():
+    env = _make(randomize="all")
+    yield env
+    env.close()
+
+
+# ------------------------------------------------------------------------------------------------ config
+def test_resolve_accepts_presets_dicts_and_objects():
+    assert resolve_randomization(None) == SceneRandomization() and not resolve_randomization(None).enabled
+    assert resolve_randomization("all").enabled and all(getattr(PRESETS["all"], a) for a in AXES)
+    for axis in AXES:
+        cfg = resolve_randomization(axis)
+        assert [getattr(cfg, a) for a in AXES] == [a == axis for a in AXES]
+    cfg = resolve_randomization({"preset": "lighting", "light_scale": [0.5, 1.5], "noise": True})
+    assert cfg.lighting and cfg.noise and cfg.light_scale == (0.5, 1.5) and not cfg.colors
+    obj = SceneRandomization(camera=True)
+    assert resolve_randomization(obj) is obj
+
+
+@pytest.mark.parametrize("value,error", [
+    ("sunny", ValueError), ({"brightness": 2}, ValueError), (3, TypeError),
+    ({"light_scale": (1.5, 0.5)}, ValueError), ({"texture_prob": 2.0}, ValueError),
+    ({"distractor_abs_y": (0.2, 0.5)}, ValueError), ({"distractor_count": (1, 9)}, ValueError),
+    ({"camera_shift_m": -0.1}, ValueError),
+])
+def test_resolve_rejects_bad_values(value, error):
+    with pytest.raises(error):
+        resolve_randomization(value)
+
+
+def test_bad_randomize_in_gym_make_raises():
+    with pytest.raises(ValueError, match="preset"):
+        _make("FrankaReach-v0", randomize="sunny")
+
+
+# ------------------------------------------------------------------------------------------------ behaviour
+def test_none_preset_is_the_default_env(default_pp):
+    env = _make(randomize="none")
+    a, ia = env.reset(seed=4)
+    b, ib = default_pp.reset(seed=4)
+    assert np.array_equal(a["image"], b["image"]) and np.array_equal(ia["goal"]["image"], ib["goal"]["image"])
+    assert env.unwrapped.model.ngeom == default_pp.unwrapped.model.ngeom
+    env.close()
+
+
+def test_same_seed_same_scene_and_goal_different_seed_differs(all_pp):
+    other = _make(randomize="all")
+    o1, i1 = all_pp.reset(seed=21)
+    other.reset(seed=3)
+    o2, i2 = other.reset(seed=21)
+    for key in ("image", "state"):
+        assert np.array_equal(o1[key], o2[key]) and np.array_equal(i1["goal"][key], i2["goal"][key])
+    for g1, g2 in zip(i1["subgoals"], i2["subgoals"]):
+        assert np.array_equal(g1["image"], g2["image"])
+    act = np.array([0.02, 0.0, -0.01, 0, 0, 0, 0.0], np.float32)
+    assert np.array_equal(all_pp.step(act)[0]["image"], other.step(act)[0]["image"]), "per-step noise is seeded"
+    o3, i3 = other.reset(seed=22)
+    assert not np.array_equal(o1["image"], o3["image"]) and not np.array_equal(i1["goal"]["image"],
+                                                                                 i3["goal"]["image"])
+    other.close()
+
+
+def test_randomisation_changes_appearance_not_physics(default_pp, all_pp):
+    """Same seed: identical states (start, goal, subgoals, after steps), different images."""
+    a, ia = default_pp.reset(seed=8)
+    b, ib = all_pp.reset(seed=8)
+    assert np.array_equal(a["state"], b["state"]) and np.array_equal(ia["goal"]["state"], ib["goal"]["state"])
+    assert [g["state"].tolist() for g in ia["subgoals"]] == [g["state"].tolist() for g in ib["subgoals"]]
+    assert np.abs(a["image"].astype(int) - b["image"]).mean() > 5
+    act = np.array([0.03, -0.02, -0.01, 0, 0, 0, 0.3], np.float32)
+    for _ in range(3):
+        a, *_ = default_pp.step(act)
+        b, *_ = all_pp.step(act)
+    assert np.array_equal(a["state"], b["state"])
+
+
+@pytest.mark.parametrize("preset", [a for a in AXES])
+def test_each_axis_changes_the_image(default_pp, preset):
+    env = _make(randomize=preset)
+    changed = 0
+    for seed in range(3):
+        a, _ = default_pp.reset(seed=seed)
+        b, _ = env.reset(seed=seed)
+        changed += not np.array_equal(a["image"], b["image"])
+    env.close()
+    assert changed == 3, f"{preset} left the image unchanged"
+
+
+def test_axes_draw_independently():
+    """The lighting drawn for a seed is the same whether or not other axes are on."""
+    light, full = _make("FrankaReach-v0", randomize="lighting"), _make("FrankaReach-v0", randomize="all")
+    light.reset(seed=5)
+    full.reset(seed=5)
+    assert np.array_equal(light.unwrapped.model.light_diffuse, full.unwrapped.model.light_diffuse)
+    assert np.array_equal(light.unwrapped.model.light_dir, full.unwrapped.model.light_dir)
+    light.close(), full.close()
+
+
+def test_ranges_respected_and_nominal_restored(all_pp):
+    model, cfg = all_pp.unwrapped.model, PRESETS["all"]
+    nominal = _make(randomize="none")
+    nominal_model = nominal.unwrapped.model
+    all_pp.reset(seed=0)
+    first = (model.cam_pos.copy(), model.light_diffuse.copy(), model.geom_rgba.copy())
+    for seed in range(1, 8):
+        all_pp.reset(seed=seed)
+        assert np.all(np.abs(model.cam_pos - nominal_model.cam_pos) <= cfg.camera_shift_m + 1e-12)
+        ratio = model.cam_fovy / nominal_model.cam_fovy
+        assert np.all((ratio >= cfg.fovy_scale[0]) & (ratio <= cfg.fovy_scale[1]))
+        gain = model.light_diffuse / nominal_model.light_diffuse
+        lo = cfg.light_scale[0] * cfg.light_color_gain[0]
+        hi = cfg.light_scale[1] * cfg.light_color_gain[1]
+        assert np.all((gain >= lo - 1e-9) & (gain <= hi + 1e-9))
+        _check_distractors(model, cfg)
+    all_pp.reset(seed=0)
+    assert np.array_equal(first[0], model.cam_pos) and np.array_equal(first[1], model.light_diffuse)
+    assert np.array_equal(first[2], model.geom_rgba), "redrawn from the nominal scene, not cumulatively"
+    nominal.close()
+
+
+def _check_distractors(model, cfg):
+    shown = [i for i in range(model.ngeom) if model.geom(i).name.startswith("distractor") and model.geom_group[i] == 0]
+    assert cfg.distractor_count[0] <= len(shown) <= cfg.distractor_count[1]
+    for i in shown:
+        assert model.geom_contype[i] == 0 and model.geom_conaffinity[i] == 0, "distractors must not collide"
+        assert abs(model.geom_pos[i][1]) >= cfg.distractor_abs_y[0] > 0.35, "inside the workspace"
+
+
+def test_noise_on_observation_and_goal_but_not_render():
+    clean = _make("FrankaReach-v0", render_mode="rgb_array")
+    noisy = _make("FrankaReach-v0", render_mode="rgb_array", randomize="noise")
+    a, ia = clean.reset(seed=2)
+    b, ib = noisy.reset(seed=2)
+    for x, y in ((a["image"], b["image"]), (ia["goal"]["image"], ib["goal"]["image"])):
+        diff = np.abs(x.astype(int) - y)
+        assert 0.5 < diff.mean() < 8.0, diff.mean()
+    assert np.array_equal(clean.render(), noisy.render())
+    clean.close(), noisy.close()
+
+
+def test_expert_still_solves_pick_place_with_all_randomisation(all_pp):
+    wins = 0
+    for seed in range(3):
+        obs, info = all_pp.reset(seed=100 + seed)
+        expert = make_expert(all_pp)
+        for _ in range(all_pp.spec.max_episode_steps):
+            obs, _, _, _, info = all_pp.step(expert.act(obs))
+        wins += info["is_success"]
+    assert wins >= 2
+
+
+# ------------------------------------------------------------------------------------------------ goal range
+def test_scaled_box_identity_and_growth():
+    lo, hi = scaled_box(REACH_LOW, REACH_HIGH, 1.0, REACH_LOW - 1, REACH_HIGH + 1)
+    assert lo is REACH_LOW and hi is REACH_HIGH
+    lo, hi = scaled_box(REACH_LOW, REACH_HIGH, 2.0, REACH_LOW - 1, REACH_HIGH + 1)
+    assert np.allclose(hi - lo, 2 * (REACH_HIGH - REACH_LOW)) and np.allclose(lo + hi, REACH_LOW + REACH_HIGH)
+    lo, hi = scaled_box(REACH_LOW, REACH_HIGH, 5.0, REACH_LOW - 0.01, REACH_HIGH + 0.01)
+    assert np.allclose(lo, REACH_LOW - 0.01) and np.allclose(hi, REACH_HIGH + 0.01)
+
+
+def test_goal_range_scale_reaches_beyond_training_range():
+    env = _make("FrankaReach-v0", goal_range_scale=1.8)
+    outside = 0
+    for seed in range(8):
+        env.reset(seed=seed)
+        goal = env.unwrapped.task.goal_pos
+        outside += bool(np.any(goal < REACH_LOW - 0.01) or np.any(goal > REACH_HIGH + 0.01))
+    env.close()
+    assert outside >= 2
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), "2"])
+def test_bad_goal_range_scale_raises(scale):
+    with pytest.raises(ValueError, match="goal_range_scale"):
+        _make("FrankaReach-v0", goal_range_scale=scale)
