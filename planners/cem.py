@@ -10,6 +10,7 @@ import torch
 from planners.base import ActionBounds, CostFn, IterationStats, PlanCallback, PlanResult
 from planners.bounded import BoundedPlanner
 from planners.constraints import apply_bounds, evaluate
+from planners.validation import check_config, check_real
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,13 @@ class CEMConfig:
     gripper_dims / gripper_momentum: separate momentum for the gripper dims, as in the official code.
     init_std: initial std as a fraction of each dim's half-range.
     warm_start: shift the previous mean by one step at the next call (MPC); reset() forgets it.
+
+    Budget savers (all off by default, i.e. the paper's CEM):
+    keep_elites: the previous iteration's elites (costs already known) compete with the new samples for the
+        top-k, without being evaluated again.
+    samples_decay: iteration i draws ``max(topk, round(samples * samples_decay ** -i))`` new samples (iCEM).
+    early_stop_tol: stop after ``min_iterations`` once the mean elite cost improved by less than this fraction
+        of its value over the last iteration (the elites have converged); 0 disables it.
     """
 
     samples: int = 400
@@ -35,12 +43,19 @@ class CEMConfig:
     init_std: float = 1.0
     min_std: float = 1e-4
     warm_start: bool = False
+    keep_elites: bool = False
+    samples_decay: float = 1.0
+    early_stop_tol: float = 0.0
+    min_iterations: int = 1
 
     def __post_init__(self) -> None:
-        if not 0 < self.topk <= self.samples:
-            raise ValueError(f"need 0 < topk <= samples, got topk={self.topk} samples={self.samples}")
-        if self.iterations < 1 or self.horizon < 1:
-            raise ValueError("iterations and horizon must be >= 1")
+        check_config(self)
+        check_real("CEMConfig.samples_decay", self.samples_decay, low=1.0)
+        check_real("CEMConfig.early_stop_tol", self.early_stop_tol, low=0.0)
+
+    def samples_at(self, iteration: int) -> int:
+        """New samples drawn at ``iteration`` (0-based)."""
+        return max(self.topk, int(round(self.samples * self.samples_decay ** -iteration)))
 
 
 class CEM(BoundedPlanner):
@@ -58,6 +73,14 @@ class CEM(BoundedPlanner):
                 m_mean[d], m_std[d] = cfg.gripper_momentum_mean, cfg.gripper_momentum_std
         return m_mean, m_std
 
+    def _converged(self, prev: torch.Tensor | None, current: torch.Tensor) -> bool:
+        """Early stop: every batch row's mean elite cost improved by < early_stop_tol (relative) this iteration."""
+        tol = self.config.early_stop_tol
+        if tol <= 0 or prev is None or not torch.isfinite(current).all():
+            return False
+        gain = (prev - current) / current.abs().clamp_min(1e-12)
+        return bool((gain < tol).all())
+
     def plan(
         self,
         cost_fn: CostFn,
@@ -72,12 +95,18 @@ class CEM(BoundedPlanner):
         history: list[IterationStats] = []
         best_actions = apply_bounds(mean, self.bounds)
         best_costs = torch.full((batch_size,), float("inf"))
+        kept: tuple[torch.Tensor, torch.Tensor] | None = None  # previous elites and their costs
+        prev_elite_mean: torch.Tensor | None = None
         for it in range(cfg.iterations):
-            noise = torch.randn(batch_size, cfg.samples, cfg.horizon, cfg.action_dim, generator=generator)
+            noise = torch.randn(batch_size, cfg.samples_at(it), cfg.horizon, cfg.action_dim, generator=generator)
             samples = apply_bounds(mean[:, None] + std[:, None] * noise, self.bounds)  # (B, S, H, A)
             costs = evaluate(cost_fn, samples)  # (B, S)
+            if kept is not None:  # previous elites compete again at no extra evaluation
+                samples, costs = torch.cat([samples, kept[0]], dim=1), torch.cat([costs, kept[1]], dim=1)
             elite_costs, elite_idx = torch.topk(costs, cfg.topk, dim=1, largest=False)
             elites = torch.gather(samples, 1, elite_idx[:, :, None, None].expand(-1, -1, cfg.horizon, cfg.action_dim))
+            if cfg.keep_elites:
+                kept = (elites, elite_costs)
             mean = m_mean * mean + (1 - m_mean) * elites.mean(dim=1)
             std = (m_std * std + (1 - m_std) * elites.std(dim=1, unbiased=False)).clamp_min(cfg.min_std)
             improved = elite_costs[:, 0] < best_costs
@@ -87,6 +116,10 @@ class CEM(BoundedPlanner):
             history.append(stats)
             if callback is not None:
                 callback(stats)
+            elite_mean = elite_costs.mean(dim=1)  # (B,)
+            if it + 1 >= cfg.min_iterations and self._converged(prev_elite_mean, elite_mean):
+                break
+            prev_elite_mean = elite_mean
         # The paper executes the final mean; we return it, projected onto the constraints.
         plan = apply_bounds(mean, self.bounds)
         plan_costs = evaluate(cost_fn, plan[:, None])[:, 0]

@@ -13,6 +13,10 @@ def bound_tensors(bounds: ActionBounds, action_dim: int, device: torch.device | 
     high = torch.as_tensor(list(bounds.high), dtype=torch.float32, device=device)
     if low.shape != (action_dim,) or high.shape != (action_dim,):
         raise ValueError(f"bounds must have length {action_dim}, got low {tuple(low.shape)} high {tuple(high.shape)}")
+    if not (torch.isfinite(low).all() and torch.isfinite(high).all()):
+        raise ValueError(f"bounds must be finite, got low {low.tolist()} high {high.tolist()}")
+    if bounds.maxnorm is not None and not (bounds.maxnorm[1] > 0 and bounds.maxnorm[1] < float("inf")):
+        raise ValueError(f"maxnorm must be a finite positive norm, got {bounds.maxnorm[1]!r}")
     if torch.any(low > high):
         raise ValueError(f"bounds low > high at dims {torch.nonzero(low > high).flatten().tolist()}")
     for dim in bounds.fixed:
@@ -47,6 +51,8 @@ def apply_bounds(actions: torch.Tensor, bounds: ActionBounds) -> torch.Tensor:
 
 def evaluate(cost_fn, actions: torch.Tensor) -> torch.Tensor:
     """Call ``cost_fn`` and check it returns finite-or-inf costs of shape (batch, samples)."""
+    if not torch.isfinite(actions).all():
+        raise ValueError("planner produced non-finite action samples (check init_std, bounds and warm start)")
     costs = cost_fn(actions)
     if not isinstance(costs, torch.Tensor):
         raise TypeError(f"cost_fn must return a torch.Tensor, got {type(costs).__name__}")
@@ -54,6 +60,11 @@ def evaluate(cost_fn, actions: torch.Tensor) -> torch.Tensor:
         raise ValueError(
             f"cost_fn returned shape {tuple(costs.shape)}, expected (batch, samples) = {tuple(actions.shape[:2])}"
         )
-    if torch.isnan(costs).any():
-        raise ValueError("cost_fn returned NaN costs")
+    nan = torch.isnan(costs)
+    if nan.any():
+        raise ValueError(
+            f"cost_fn returned NaN costs for {int(nan.sum())} of {nan.numel()} action sequences (the actions were "
+            f"finite: the cost function itself produced NaN, e.g. a world model with non-finite weights or an "
+            f"out-of-range state/goal)"
+        )
     return costs.float()

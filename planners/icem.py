@@ -10,6 +10,7 @@ import torch
 from planners.base import ActionBounds, CostFn, IterationStats, PlanCallback, PlanResult
 from planners.bounded import BoundedPlanner
 from planners.constraints import apply_bounds, evaluate
+from planners.validation import check_config, check_real
 
 
 def colored_noise(shape: tuple[int, ...], beta: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -39,6 +40,11 @@ class ICEMConfig:
     momentum: float = 0.1
     init_std: float = 1.0
     min_std: float = 1e-4
+
+    def __post_init__(self) -> None:
+        check_config(self)
+        check_real("ICEMConfig.beta", self.beta, low=0.0)
+        check_real("ICEMConfig.keep_elite_fraction", self.keep_elite_fraction, 0.0, 1.0)
 
 
 class ICEM(BoundedPlanner):

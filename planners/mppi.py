@@ -10,6 +10,7 @@ import torch
 from planners.base import ActionBounds, CostFn, IterationStats, PlanCallback, PlanResult
 from planners.bounded import BoundedPlanner
 from planners.constraints import apply_bounds, evaluate
+from planners.validation import check_config
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,23 @@ class MPPIConfig:
     warm_start: bool = True
 
     def __post_init__(self) -> None:
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature}")
-        if not 0 < self.min_std <= self.max_std:
-            raise ValueError("need 0 < min_std <= max_std")
+        check_config(self)
+
+
+def softmin_weights(costs: torch.Tensor, temperature: float) -> torch.Tensor:
+    """costs (B, S), finite or +inf -> weights (B, S) summing to 1 per row: softmax(-normalised cost / T).
+
+    Costs are normalised by the per-row range of the finite costs; +inf costs get weight 0; a row whose costs
+    are all +inf gets uniform weights (nothing to prefer), never NaN.
+    """
+    finite = torch.isfinite(costs)
+    big = torch.finfo(costs.dtype).max
+    cmin = torch.where(finite, costs, big).min(dim=1, keepdim=True).values
+    cmax = torch.where(finite, costs, -big).max(dim=1, keepdim=True).values
+    span = (cmax - cmin).clamp_min(1e-9)
+    logits = torch.where(finite, -(costs - cmin) / span / temperature, float("-inf"))
+    logits = torch.where(finite.any(dim=1, keepdim=True), logits, torch.zeros_like(logits))
+    return torch.softmax(logits, dim=1)
 
 
 class MPPI(BoundedPlanner):
@@ -56,14 +70,13 @@ class MPPI(BoundedPlanner):
             samples = apply_bounds(mean[:, None] + std[:, None] * noise, self.bounds)  # (B, S, H, A)
             samples[:, 0] = apply_bounds(mean, self.bounds)  # always keep the current mean as a candidate
             costs = evaluate(cost_fn, samples)
-            cmin = costs.min(dim=1, keepdim=True).values
-            span = (costs.max(dim=1, keepdim=True).values - cmin).clamp_min(1e-9)
-            weights = torch.softmax(-(costs - cmin) / span / cfg.temperature, dim=1)  # (B, S)
+            weights = softmin_weights(costs, cfg.temperature)  # (B, S)
             w = weights[:, :, None, None]
             mean = (w * samples).sum(dim=1)
             var = (w * (samples - mean[:, None]) ** 2).sum(dim=1)
             std = torch.maximum(torch.minimum(var.sqrt(), cfg.max_std * half), cfg.min_std * half)
-            stats = IterationStats(it, float(cmin.min()), float((weights * costs).sum(dim=1).mean()), float(std.mean()))
+            weighted = (weights * costs.nan_to_num(posinf=0.0)).sum(dim=1)  # inf costs carry weight 0
+            stats = IterationStats(it, float(costs.min()), float(weighted.mean()), float(std.mean()))
             history.append(stats)
             if callback is not None:
                 callback(stats)

@@ -10,6 +10,7 @@ import torch
 from planners.base import ActionBounds, CostFn, IterationStats, PlanCallback, PlanResult
 from planners.bounded import BoundedPlanner
 from planners.constraints import apply_bounds, evaluate
+from planners.validation import check_config
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,9 @@ class RandomShootingConfig:
     samples: int = 400
     horizon: int = 2
     action_dim: int = 7
+
+    def __post_init__(self) -> None:
+        check_config(self)
 
 
 class RandomShooting(BoundedPlanner):

@@ -52,6 +52,11 @@ def grid_positions(ids: torch.Tensor, h_patches: int, w_patches: int) -> tuple[t
     return t.float(), h.float(), w.float()
 
 
+def _swap_pairs(x: torch.Tensor) -> torch.Tensor:
+    """(x0, x1, x2, x3, ...) -> (x1, x0, x3, x2, ...) along the last dim (even length)."""
+    return x.unflatten(-1, (-1, 2)).flip(-1).flatten(-2)
+
+
 @dataclass
 class RopeTables:
     """Precomputed cos/sin for a token sequence, shared by every block of one forward pass.
@@ -59,10 +64,18 @@ class RopeTables:
     cos, sin: (N, 3a) or (B, 1, N, 3a) (the head axis broadcasts); channels beyond 3a are not rotated.
     Tokens whose h/w channels must stay unrotated (action/state tokens of the AC predictor) carry cos=1, sin=0
     there, which leaves those channels bit-exact.
+
+    ``apply`` uses the equivalent form ``x * cos + swap_pairs(x) * sin_signed`` (sin_signed = sin with the even
+    channels negated, padded with cos=1 / sin=0 up to head_dim): one fused multiply-add per channel instead of a
+    negate, a stack and a concatenation; tables are cast once per dtype/device and reused by every block.
     """
 
     cos: torch.Tensor
     sin: torch.Tensor
+    head_dim: int | None = None
+
+    def __post_init__(self) -> None:
+        self._cast: dict[tuple[torch.dtype, torch.device], tuple[torch.Tensor, torch.Tensor]] = {}
 
     @classmethod
     def build(
@@ -85,16 +98,29 @@ class RopeTables:
             sin = torch.where(keep, sin, torch.zeros_like(sin))
         if cos.dim() == 3:  # (B, N, 3a) -> (B, 1, N, 3a) to broadcast over heads
             cos, sin = cos[:, None], sin[:, None]
-        return cls(cos, sin)
+        return cls(cos, sin, head_dim)
+
+    def _tables(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(cos, sin_signed) over all head_dim channels, in x's dtype/device (cached)."""
+        key = (x.dtype, x.device)
+        if key not in self._cast:
+            r, d = self.cos.shape[-1], x.shape[-1]
+            pad = [0, d - r]
+            cos = torch.nn.functional.pad(self.cos, pad, value=1.0)  # unrotated rest: cos 1, sin 0
+            sin = torch.nn.functional.pad(self.sin, pad, value=0.0).clone()
+            sin[..., 0::2] = -sin[..., 0::2]  # y = (-x1, x0, ...) = swap_pairs(x) * (-1, +1, ...)
+            self._cast[key] = (cos.to(x.device, x.dtype).contiguous(), sin.to(x.device, x.dtype).contiguous())
+        return self._cast[key]
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, heads, N, head_dim) -> same shape, first 3a channels rotated."""
-        r = self.cos.shape[-1]
-        xr = x[..., :r]
-        out = xr * self.cos.to(x.dtype) + _rotate_pairs(xr) * self.sin.to(x.dtype)
-        if r == x.shape[-1]:
-            return out
-        return torch.cat([out, x[..., r:]], dim=-1)
+        if x.shape[-1] % 2:  # odd head_dim: rotate the first 3a channels, keep the rest as they are
+            r = self.cos.shape[-1]
+            xr = x[..., :r]
+            out = xr * self.cos.to(x.dtype) + _rotate_pairs(xr) * self.sin.to(x.dtype)
+            return torch.cat([out, x[..., r:]], dim=-1)
+        cos, sin = self._tables(x)
+        return torch.addcmul(x * cos, _swap_pairs(x), sin)
 
 
 def apply_rope_3d(x: torch.Tensor, t: torch.Tensor, h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
