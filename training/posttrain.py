@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from training.dataset import load_episodes
+from training.lerobot import DATA_FORMATS, load_training_episodes
 from training.schedule import warmup_constant_decay
 from training.checks import check_file_name, check_float, check_int, check_schedule, check_str, inside
 from training.state import (LogWriter, TrainingStateError, file_sha256, record_run_config, resume_state,
@@ -33,6 +33,7 @@ POSTTRAIN_MAY_CHANGE = ("steps", "stop_after", "ckpt_every", "threads", "out_dir
 @dataclass(frozen=True)
 class PosttrainConfig:
     data_dir: str = "data/reach"
+    data_format: str = "npz"  # "npz": training.dataset episodes; "lerobot": a LeRobot v3 dataset (training.lerobot)
     out_dir: str = "runs/posttrain"
     model: str = "sim_tiny"  # world_model.model.WORLD_MODEL_CONFIGS name
     encoder_checkpoint: str | None = None  # pretrain output (`<dir>/encoder.pt`); None = random frozen encoder
@@ -55,6 +56,8 @@ class PosttrainConfig:
         for name in ("data_dir", "out_dir", "model"):
             check_str(owner, name, getattr(self, name))
         check_str(owner, "encoder_checkpoint", self.encoder_checkpoint, optional=True)
+        if self.data_format not in DATA_FORMATS:
+            raise ValueError(f"{owner}.data_format must be one of {DATA_FORMATS}, got {self.data_format!r}")
         for name, minimum in (("frames_per_clip", 2), ("rollout_steps", 1), ("batch_size", 1), ("steps", 1),
                               ("ckpt_every", 1), ("threads", 1), ("seed", 0)):
             check_int(owner, name, getattr(self, name), minimum)
@@ -167,7 +170,7 @@ def posttrain(cfg: PosttrainConfig) -> Path:
     encoder_sha = encoder_fingerprint(cfg)
     if state is not None:
         check_encoder_unchanged(out / "last.pt", state.get("encoder_sha256"), encoder_sha)
-    episodes, bad = load_episodes(cfg.data_dir)
+    episodes, bad = load_training_episodes(cfg.data_dir, cfg.data_format)
     check_episode_lengths(episodes, cfg.data_dir, cfg.frames_per_clip)
     model = build_model(cfg)
     t0 = time.perf_counter()
