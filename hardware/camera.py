@@ -30,12 +30,26 @@ def centre_crop_square(image: np.ndarray) -> np.ndarray:
     return image[top:top + side, left:left + side]
 
 
-def preprocess(image: np.ndarray, size: int) -> np.ndarray:
-    """Centre crop to a square, then resize (area interpolation) to (size, size, 3) uint8."""
+MIN_FRAME_SIDE = 32  # px: a smaller frame means a misconfigured camera, not something to upscale
+
+
+def check_frame(image: object) -> np.ndarray:
+    """``image`` as an RGB uint8 (H, W, 3) array with H, W >= MIN_FRAME_SIDE, or ValueError naming the problem
+    (no silent cast of float/other dtypes, no upscaling of tiny or empty frames)."""
+    if image is None:
+        raise ValueError("camera returned no frame (None)")
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected uint8 (H, W, 3), got {image.dtype} {image.shape}")
-    square = centre_crop_square(image)
+        raise ValueError(f"expected an RGB uint8 (H, W, 3) frame, got {image.dtype} {image.shape}")
+    if min(image.shape[:2]) < MIN_FRAME_SIDE:
+        raise ValueError(f"frame {image.shape[1]}x{image.shape[0]} px is smaller than {MIN_FRAME_SIDE} px per side")
+    return image
+
+
+def preprocess(image: np.ndarray, size: int) -> np.ndarray:
+    """Check the frame (:func:`check_frame`), centre crop it to a square, then resize (area interpolation) to
+    (size, size, 3) uint8."""
+    square = centre_crop_square(check_frame(image))
     return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA)
 
 
@@ -96,7 +110,10 @@ class RealSenseCamera:
 
 
 class FakeCamera:
-    """Frames from a callable (e.g. a rendered sim image); ``drop`` makes the next N reads fail (fault tests)."""
+    """Frames from a callable (e.g. a rendered sim image); ``drop`` makes the next N reads fail (fault tests).
+
+    The source's frames are passed on unchanged (no dtype cast: :func:`preprocess` rejects non-uint8 frames);
+    a source returning None counts as a dropped frame."""
 
     def __init__(self, source: Callable[[], np.ndarray], retries: int = 3) -> None:
         self.source = source
@@ -107,7 +124,8 @@ class FakeCamera:
         if self.drop > 0:
             self.drop -= 1
             return None
-        return np.asarray(self.source(), dtype=np.uint8)
+        frame = self.source()
+        return None if frame is None else np.asarray(frame)
 
     def read(self) -> np.ndarray:
         return read_with_retries(self._grab, self.retries, wait_s=0.0)

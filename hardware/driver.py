@@ -1,4 +1,4 @@
-"""Arm driver interface and a dry-run implementation (logs commands, integrates state kinematically).
+"""Arm driver interface and a dry-run implementation (records commands, moves its state to each target).
 
 State/actions follow envs.conventions (base frame, metres, radians, gripper closure 0=open..1).
 """
@@ -10,7 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
-from envs.conventions import integrate_action
+from envs.conventions import action_between
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,10 @@ class ArmDriver(Protocol):
     def connect(self) -> None: ...
     def current_state(self) -> np.ndarray:
         """(7,) [x, y, z, roll, pitch, yaw, gripper] in the base frame."""
-    def move_delta(self, action: np.ndarray) -> None:
-        """Execute one (already safety-checked) 7-D delta action; blocks until done."""
+    def move_to(self, target: np.ndarray, state: np.ndarray) -> None:
+        """Move to the absolute, already safety-checked ``target`` (7,) [x, y, z, roll, pitch, yaw, gripper]
+        (base frame, m, rad, closure) and block until done. ``state`` is the measured state the safety check used:
+        the driver must not re-read the state to build the motion (the check would no longer hold)."""
     def home(self) -> None: ...
     def stop(self) -> None:
         """Stop any motion now (must never raise)."""
@@ -36,12 +38,13 @@ class ArmDriver(Protocol):
 
 
 class DryRunDriver:
-    """Moves nothing: logs every command and integrates the state kinematically (for tests and rehearsals)."""
+    """Moves nothing: records every target and jumps its state there (for tests and rehearsals)."""
 
     def __init__(self, start: np.ndarray = HOME_STATE) -> None:
         self._start = np.asarray(start, dtype=np.float64).copy()
         self.state = self._start.copy()
-        self.commands: list[np.ndarray] = []
+        self.commands: list[np.ndarray] = []  # delta (7,) of each target from the state the safety check used
+        self.targets: list[np.ndarray] = []  # absolute targets (7,) received
         self.stopped = 0
         self.connected = False
 
@@ -51,12 +54,18 @@ class DryRunDriver:
     def current_state(self) -> np.ndarray:
         return self.state.copy()
 
-    def move_delta(self, action: np.ndarray) -> None:
+    def move_to(self, target: np.ndarray, state: np.ndarray) -> None:
+        """Record the target and the delta from ``state`` (``commands``), then jump to the target."""
         if not self.connected:
             raise DriverError("dry-run driver not connected")
-        self.commands.append(np.asarray(action, dtype=np.float64).copy())
-        log.info("dry-run move_delta %s", np.round(action, 4).tolist())
-        self.state = integrate_action(self.state, action)
+        target = np.asarray(target, dtype=np.float64).copy()
+        if target.shape != (7,) or not np.all(np.isfinite(target)):
+            raise DriverError(f"dry-run driver got an invalid target {target.tolist()}")
+        delta = action_between(np.asarray(state, dtype=np.float64), target)
+        self.targets.append(target)
+        self.commands.append(delta)
+        log.info("dry-run move_to %s (delta %s)", np.round(target, 4).tolist(), np.round(delta, 4).tolist())
+        self.state = target
 
     def home(self) -> None:
         self.state = self._start.copy()

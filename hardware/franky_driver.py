@@ -1,7 +1,8 @@
 """ArmDriver for a real Franka (or franky-sim) through franky-control (`pip install franky-control`).
 
-Relative Cartesian motions in the base frame at a reduced dynamics factor; the gripper is driven to the commanded
-closure (closure 1 = fingers together, 0 = open 0.08 m). Errors from franky become DriverError after a stop.
+Absolute Cartesian motions to the safety-checked target (base frame) at a reduced dynamics factor; the gripper is
+driven to the commanded closure (closure 1 = fingers together, 0 = open 0.08 m). Errors from franky become
+DriverError after a stop.
 """
 
 from __future__ import annotations
@@ -63,20 +64,23 @@ class FrankyDriver:
         closure = float(np.clip(1.0 - width / MAX_WIDTH, 0.0, 1.0))
         return np.concatenate([np.asarray(pose.translation, dtype=np.float64), euler, [closure]])
 
-    def move_delta(self, action: np.ndarray) -> None:
+    def move_to(self, target: np.ndarray, state: np.ndarray) -> None:
+        """Move the TCP to the absolute ``target`` pose (base frame) and the gripper to its closure; blocks.
+
+        The motion is built from ``target`` alone (no second state read): the safety layer checked this exact
+        target against ``state``. The gripper moves only when the target closure differs from ``state``'s."""
         import franky
 
         robot = self._require()
-        action = np.asarray(action, dtype=np.float64)
-        before = self.current_state()
-        # Relative motion in the base frame: translate by dxyz and pre-rotate by R_delta about the TCP.
-        r_now = Rotation.from_euler(EULER_SEQ, before[3:6])
-        r_new = Rotation.from_euler(EULER_SEQ, action[3:6]) * r_now
-        target = franky.Affine(before[:3] + action[:3], r_new.as_quat())
+        target = np.asarray(target, dtype=np.float64)
+        state = np.asarray(state, dtype=np.float64)
+        if target.shape != (7,) or not np.all(np.isfinite(target)):
+            raise DriverError(f"invalid target {target.tolist()}")
+        pose = franky.Affine(target[:3], Rotation.from_euler(EULER_SEQ, target[3:6]).as_quat())
         try:
-            robot.move(franky.CartesianMotion(target, franky.ReferenceType.Absolute))
-            if abs(action[6]) > 1e-6 and self.gripper is not None:
-                closure = float(np.clip(before[6] + action[6], 0.0, 1.0))
+            robot.move(franky.CartesianMotion(pose, franky.ReferenceType.Absolute))
+            if abs(target[6] - state[6]) > 1e-6 and self.gripper is not None:
+                closure = float(np.clip(target[6], 0.0, 1.0))
                 self.gripper.move((1.0 - closure) * MAX_WIDTH, self.gripper_speed)
         except Exception as exc:  # noqa: BLE001
             self.stop()

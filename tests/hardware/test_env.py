@@ -1,4 +1,4 @@
-"""Hardware env with the dry-run driver and a fake camera: spec, check_env, fault handling, deploy rehearsal."""
+"""Hardware env with the dry-run driver and a fake camera: spec, check_env, fault handling, watchdog."""
 
 import time
 
@@ -7,30 +7,24 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from hardware.camera import FakeCamera, preprocess
+from hardware.camera import FakeCamera
 from hardware.driver import DriverError, DryRunDriver
 from hardware.env import FrankaHardwareEnv, SafeStop
 from hardware.safety import SafetyConfig
-from hardware.watchdog import Watchdog
+from tests.hardware._helpers import SpyDriver, make_env
+
+ZERO = np.zeros(7, np.float32)
+STEP_X = np.array([0.01, 0, 0, 0, 0, 0, 0], np.float32)
 
 
-def _env(driver=None, size=64, **kw):
-    driver = driver or DryRunDriver()
-
-    def frame():  # a deterministic 'photo' of the arm: a bright square at the TCP's (x, y)
-        img = np.zeros((120, 160, 3), np.uint8)
-        x, y = driver.state[:2]
-        r, c = int(np.clip((x - 0.2) * 150, 0, 110)), int(np.clip((y + 0.5) * 150, 0, 150))
-        img[r:r + 10, c:c + 10] = 255
-        return img
-
-    return FrankaHardwareEnv(driver, FakeCamera(frame), image_size=size, **kw)
+def events(env):
+    return [e["event"] for e in env.episode_log]
 
 
 def test_same_spaces_as_sim_and_check_env():
     import envs  # noqa: F401
 
-    hw = _env()
+    hw = make_env()
     sim = gym.make("FrankaReach-v0", image_size=64)
     assert hw.observation_space == sim.observation_space and hw.action_space == sim.action_space
     check_env(hw, skip_render_check=True)
@@ -38,21 +32,23 @@ def test_same_spaces_as_sim_and_check_env():
 
 
 def test_step_moves_dry_run_driver_through_safety():
-    driver = DryRunDriver()
-    env = _env(driver)
+    driver = SpyDriver()
+    env = make_env(driver)
     obs, info = env.reset()
     s0 = obs["state"].copy()
     obs, *_ = env.step(np.array([0.03, 0, 0, 0, 0, 0, 0], np.float32))
     assert np.isclose(obs["state"][0] - s0[0], 0.03, atol=1e-6)
     obs, _, _, _, info = env.step(np.array([0.07, 0, 0, 0, 0, 0, 0], np.float32))  # above the 0.05 m safety limit
     assert np.isclose(driver.commands[-1][0], 0.05) and info["violations"]
+    assert np.allclose(info["action"][:3], [0.05, 0, 0]) and np.allclose(driver.targets[-1], info["target"])
+    assert not driver.breaches
 
 
-def test_preprocess_centre_crop_resize():
-    img = np.zeros((100, 200, 3), np.uint8)
-    img[:, 50:150] = 255  # the centre square is white
-    out = preprocess(img, 32)
-    assert out.shape == (32, 32, 3) and out.min() == 255
+def test_step_before_reset_refuses_to_move():
+    env = make_env()
+    with pytest.raises(SafeStop, match="refusing to move"):
+        env.step(ZERO)
+    assert env.driver.commands == []
 
 
 class FlakyDriver(DryRunDriver):
@@ -60,11 +56,11 @@ class FlakyDriver(DryRunDriver):
         super().__init__()
         self.fail_at, self.recover_ok, self.n, self.recovered = fail_at, recover_ok, 0, 0
 
-    def move_delta(self, action):
+    def move_to(self, target, state):
         self.n += 1
         if self.n == self.fail_at:
             raise DriverError("cartesian_reflex: simulated reflex")
-        super().move_delta(action)
+        super().move_to(target, state)
 
     def recover(self):
         if not self.recover_ok:
@@ -74,32 +70,32 @@ class FlakyDriver(DryRunDriver):
 
 def test_reflex_error_is_recovered_and_logged():
     driver = FlakyDriver(fail_at=2)
-    env = _env(driver)
+    env = make_env(driver)
     env.reset()
     for _ in range(3):
-        env.step(np.zeros(7, np.float32))
-    assert driver.recovered == 1 and any(e["event"] == "recovered" for e in env.episode_log)
+        env.step(ZERO)
+    assert driver.recovered == 1 and "recovered" in events(env)
 
 
 def test_unrecoverable_error_stops_safely_with_log_intact():
     driver = FlakyDriver(fail_at=2, recover_ok=False)
-    env = _env(driver)
+    env = make_env(driver)
     env.reset()
-    env.step(np.zeros(7, np.float32))
+    env.step(ZERO)
     with pytest.raises(SafeStop, match="recovery failed"):
-        env.step(np.zeros(7, np.float32))
+        env.step(ZERO)
     assert driver.stopped >= 1
-    assert [e["event"] for e in env.episode_log] == ["reset", "step", "safe_stop"]
+    assert events(env) == ["reset", "step", "safe_stop"]
 
 
 def test_camera_drops():
-    env = _env()
+    env = make_env()
     env.reset()
     env.camera.drop = 2  # within the retry budget
-    env.step(np.zeros(7, np.float32))
+    env.step(ZERO)
     env.camera.drop = 10
     with pytest.raises(SafeStop, match="camera failure"):
-        env.step(np.zeros(7, np.float32))
+        env.step(ZERO)
     assert env.driver.stopped >= 1 and env.episode_log[-1]["event"] == "safe_stop"
 
 
@@ -110,17 +106,17 @@ def test_connection_drop():
                 raise DriverError("libfranka: connection lost")
             return super().current_state()
 
-    env = _env(Dropping())
+    env = make_env(Dropping())
     env.reset()
     with pytest.raises(SafeStop, match="cannot read robot state"):
-        env.step(np.zeros(7, np.float32))
+        env.step(ZERO)
     assert env.driver.stopped >= 1
 
 
 @pytest.mark.parametrize("action", [np.full(7, np.nan, np.float32), np.zeros(5, np.float32),
                                     np.array([0.5, 0, 0, 0, 0, 0, 0], np.float32)])
 def test_bad_agent_output_is_a_safe_stop(action):
-    env = _env()
+    env = make_env()
     env.reset()
     with pytest.raises(SafeStop, match="unsafe command"):
         env.step(action)
@@ -128,35 +124,199 @@ def test_bad_agent_output_is_a_safe_stop(action):
 
 
 def test_out_of_workspace_target_strict_mode_stops():
-    env = _env(safety=SafetyConfig(strict=True, workspace_high=(0.75, 0.4, 0.36)))
+    env = make_env(safety=SafetyConfig(strict=True, workspace_high=(0.75, 0.4, 0.36)))
     env.reset()
     with pytest.raises(SafeStop, match="outside workspace"):
         env.step(np.array([0, 0, 0.05, 0, 0, 0, 0], np.float32))
 
 
-def test_watchdog_fires_and_can_be_kicked():
-    fired = []
-    with Watchdog(0.15, lambda: fired.append(time.monotonic())) as wd:
-        for _ in range(4):
-            time.sleep(0.05)
-            wd.kick()
-        assert not fired
-        time.sleep(0.4)
-    assert len(fired) == 1
+# ------------------------------------------------------------------------------------------------ F16
+class Boom(RuntimeError):
+    pass
 
 
-def test_deploy_dry_run_saves_episode(tmp_path):
-    import torch
+def _raise(exc):
+    raise exc
 
-    from hardware.deploy import main
-    from training.dataset import load_episodes
-    from world_model.checkpoint import save_world_model
-    from world_model.model import build_world_model
 
-    torch.manual_seed(0)
-    base = save_world_model(build_world_model("sim_tiny"), tmp_path / "wm")
-    main(["--dry-run", "--camera", "fake", "--steps", "2", "--model", str(base), "--out", str(tmp_path / "run"),
-          "--no-prompt"])
-    episodes, bad = load_episodes(tmp_path / "run" / "episodes")
-    assert episodes[0].actions.shape == (2, 7) and not bad
-    assert (tmp_path / "run" / "episode.mp4").exists() and (tmp_path / "run" / "episode_log.json").exists()
+class MoveFails(DryRunDriver):
+    def __init__(self, exc):
+        super().__init__()
+        self.exc = exc
+
+    def move_to(self, target, state):
+        raise self.exc
+
+
+class StateFails(DryRunDriver):
+    def current_state(self):
+        if self.connected and self.stopped == 0 and getattr(self, "armed", False):
+            raise OSError("socket closed")
+        return super().current_state()
+
+
+def _frame_source(kind):
+    frames = {"none": lambda: None, "0x0": lambda: np.zeros((0, 0, 3), np.uint8),
+              "1x1": lambda: np.zeros((1, 1, 3), np.uint8), "10x10": lambda: np.zeros((10, 10, 3), np.uint8),
+              "float": lambda: np.full((120, 160, 3), 0.5), "gray": lambda: np.zeros((120, 160), np.uint8),
+              "raises": lambda: _raise(Boom("usb unplugged"))}
+    return frames[kind]
+
+
+@pytest.mark.parametrize("kind", ["none", "0x0", "1x1", "10x10", "float", "gray", "raises"])
+def test_f16_any_camera_failure_is_a_safe_stop(kind):
+    """Every bad frame or camera exception type stops the arm and is logged; the executed command is logged."""
+    driver = DryRunDriver()
+    good = np.zeros((120, 160, 3), np.uint8)
+    calls = {"n": 0}
+
+    def source():
+        calls["n"] += 1
+        return good if calls["n"] <= 1 else _frame_source(kind)()  # the reset frame is fine
+
+    env = FrankaHardwareEnv(driver, FakeCamera(source), image_size=64)
+    env.reset()
+    with pytest.raises(SafeStop, match="camera failure"):
+        env.step(STEP_X)
+    assert driver.stopped >= 1 and events(env) == ["reset", "step", "safe_stop"]
+    assert len(driver.commands) == 1 and np.allclose(env.episode_log[1]["action"], driver.commands[0])
+    with pytest.raises(SafeStop, match="refusing to move"):
+        env.step(STEP_X)
+    assert len(driver.commands) == 1
+
+
+@pytest.mark.parametrize("action", [{"dx": 0.1}, object(), np.array([0.01 + 1j, 0, 0, 0, 0, 0, 0]), "0.01",
+                                    [0.01, 0, 0, 0, 0, 0, None]], ids=["dict", "object", "complex", "str", "None"])
+def test_f16_any_bad_action_type_is_a_safe_stop(action):
+    env = make_env()
+    env.reset()
+    with pytest.raises(SafeStop, match="unsafe command rejected"):
+        env.step(action)
+    assert env.driver.stopped >= 1 and env.driver.commands == [] and events(env)[-1] == "safe_stop"
+
+
+@pytest.mark.parametrize("exc", [ConnectionResetError("peer reset"), OSError("EPIPE"), KeyError("q"), Boom("x")],
+                         ids=["ConnectionResetError", "OSError", "KeyError", "RuntimeError"])
+def test_f16_any_driver_exception_on_move_is_a_safe_stop(exc):
+    driver = MoveFails(exc)
+    env = make_env(driver)
+    env.reset()
+    with pytest.raises(SafeStop, match="driver failure"):
+        env.step(STEP_X)
+    assert driver.stopped >= 1 and events(env) == ["reset", "safe_stop"]
+    assert type(exc).__name__ in env.episode_log[-1]["error"]
+
+
+def test_f16_state_read_exception_and_failed_recovery_are_safe_stops():
+    driver = StateFails()
+    env = make_env(driver)
+    env.reset()
+    driver.armed = True
+    with pytest.raises(SafeStop, match="cannot read robot state"):
+        env.step(STEP_X)
+    assert driver.stopped >= 1 and events(env)[-1] == "safe_stop"
+
+    class RecoverExplodes(FlakyDriver):
+        def recover(self):
+            raise Boom("recover crashed")
+
+    env = make_env(RecoverExplodes(fail_at=1))
+    env.reset()
+    with pytest.raises(SafeStop, match="recovery failed"):
+        env.step(STEP_X)
+    assert env.driver.stopped >= 1
+
+
+def test_f16_keyboard_interrupt_in_the_driver_stops_logs_and_propagates():
+    driver = MoveFails(KeyboardInterrupt())
+    env = make_env(driver)
+    env.reset()
+    with pytest.raises(KeyboardInterrupt):
+        env.step(STEP_X)
+    assert driver.stopped >= 1 and env.episode_log[-1]["event"] == "safe_stop"
+
+
+def test_f16_reset_failure_of_any_type_is_a_safe_stop():
+    class NoConnect(DryRunDriver):
+        def connect(self):
+            raise ConnectionRefusedError("127.0.0.1:1337 refused")
+
+    env = make_env(NoConnect())
+    with pytest.raises(SafeStop, match="reset failed"):
+        env.reset()
+    assert env.driver.stopped >= 1 and events(env) == ["reset", "safe_stop"]
+
+
+def test_f16_log_write_failure_after_a_move_stops_the_arm(tmp_path):
+    log = tmp_path / "log.jsonl"
+    env = make_env(log_path=log)
+    env.reset()
+    env.step(STEP_X)
+    log.unlink()
+    log.mkdir()  # appending to the log now fails with IsADirectoryError
+    with pytest.raises(SafeStop, match="unexpected failure during step"):
+        env.step(STEP_X)
+    assert env.driver.stopped >= 1 and events(env)[-1] == "safe_stop"
+
+
+# ------------------------------------------------------------------------------------------------ F20
+def _watchdog_env(timeout=0.3, **kw):
+    return make_env(safety=SafetyConfig(watchdog_timeout_s=timeout), use_watchdog=True, **kw)
+
+
+def test_f20_watchdog_stop_ends_the_episode():
+    env = _watchdog_env()
+    env.reset()
+    env.step(STEP_X)
+    time.sleep(0.8)
+    for _ in range(2):
+        with pytest.raises(SafeStop, match="refusing to move.*watchdog"):
+            env.step(STEP_X)
+    assert len(env.driver.commands) == 1 and env.driver.stopped >= 1
+    assert events(env)[:3] == ["reset", "step", "watchdog_stop"] and "step" not in events(env)[3:]
+    env.reset()  # a new episode may move again
+    env.step(STEP_X)
+    assert len(env.driver.commands) == 2
+    env.close()
+
+
+def test_f20_watchdog_event_during_the_goal_prompt_is_kept():
+    env = _watchdog_env()
+    env.reset()
+    time.sleep(0.8)  # the user takes long to hand-guide the arm to the goal
+    env.record_goal()
+    env.reset()
+    assert events(env).count("watchdog_stop") == 1 and events(env).count("reset") == 2
+    env.step(STEP_X)  # the second reset started a fresh episode
+    assert len(env.driver.commands) == 1
+    env.close()
+
+
+def test_f20_watchdog_works_again_after_close_and_reset():
+    env = _watchdog_env()
+    env.reset()
+    env.close()
+    with pytest.raises(SafeStop, match="refusing to move"):
+        env.step(STEP_X)
+    env.reset()
+    env.step(STEP_X)
+    time.sleep(0.8)
+    assert "watchdog_stop" in events(env)
+    with pytest.raises(SafeStop, match="watchdog"):
+        env.step(STEP_X)
+    assert len(env.driver.commands) == 1
+    env.close()
+
+
+def test_f20_watchdog_does_not_fire_while_the_env_is_busy():
+    class SlowDriver(SpyDriver):
+        def move_to(self, target, state):
+            time.sleep(0.5)  # a blocking motion longer than the timeout is not a missing command
+            super().move_to(target, state)
+
+    env = _watchdog_env(driver=SlowDriver())
+    env.reset()
+    for _ in range(2):
+        env.step(STEP_X)
+    assert "watchdog_stop" not in events(env) and len(env.driver.commands) == 2
+    env.close()
