@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _run_posttrain_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    code = f"import sys; sys.argv = ['vjepa-posttrain'] + {args!r}; from training.cli import posttrain_main; posttrain_main()"
+    code = (f"import sys; sys.argv = ['vjepa-posttrain'] + {args!r}; "
+            "from training.cli import posttrain_main; posttrain_main()")
     env = {**os.environ, "PYTHONPATH": str(REPO), "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
