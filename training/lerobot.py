@@ -286,7 +286,8 @@ class LeRobotReader:
 
     def _row_value(self, row: dict[str, Any], key: str) -> Any:
         if key not in row:
-            raise LeRobotFormatError(f"{row['_file']}: no column {key!r} (columns: {sorted(k for k in row if k != '_file')})")
+            columns = sorted(k for k in row if k != "_file")
+            raise LeRobotFormatError(f"{row['_file']}: no column {key!r} (columns: {columns})")
         return row[key]
 
     def _path(self, template_key: str, default: str, **fields: Any) -> Path:

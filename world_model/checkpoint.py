@@ -280,8 +280,10 @@ def load_official_world_model(
     cfg = WorldModelConfig(ecfg, pcfg, image_size)
     with torch.device("meta"):
         wm = WorldModel(cfg, **world_model_kwargs)
-    parts = ((wm.encoder, select_section(enc_ckpt, which), f"{_source(encoder_path)}: encoder '{ecfg.name}' ({which})"),
-             (wm.predictor, select_section(pred_ckpt, "predictor"), f"{_source(pred_source)}: AC predictor '{pcfg.name}'"))
+    enc_what = f"{_source(encoder_path)}: encoder '{ecfg.name}' ({which})"
+    pred_what = f"{_source(pred_source)}: AC predictor '{pcfg.name}'"
+    parts = ((wm.encoder, select_section(enc_ckpt, which), enc_what),
+             (wm.predictor, select_section(pred_ckpt, "predictor"), pred_what))
     for module, sd, what in parts:
         check_finite(sd, what)
         load_checked(module, sd, what)
