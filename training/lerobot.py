@@ -117,7 +117,8 @@ def read_episode_rows(root: Path) -> dict[int, dict[str, Any]]:
         raise LeRobotFormatError(f"{root / 'meta' / 'episodes'}: no chunk-*/file-*.parquet episode tables")
     rows: dict[int, dict[str, Any]] = {}
     for f in files:
-        for row in pq.read_table(f).to_pylist():
+        columns = [c for c in pq.read_schema(f).names if not c.startswith("stats/")]  # skip per-episode stats
+        for row in pq.read_table(f, columns=columns).to_pylist():
             if "episode_index" not in row:
                 raise LeRobotFormatError(f"{f}: no 'episode_index' column (columns: {sorted(row)})")
             rows[int(row["episode_index"])] = {**row, "_file": f}
@@ -301,7 +302,8 @@ class LeRobotReader:
         if path not in self._tables:
             if not path.is_file():
                 raise FileNotFoundError(f"data file {path} (episode {episode}) not found")
-            self._tables[path] = pq.read_table(path)
+            wanted = {"episode_index", "frame_index", "timestamp", *self.mapping.state_keys, *self.mapping.action_keys}
+            self._tables[path] = pq.read_table(path, columns=[c for c in pq.read_schema(path).names if c in wanted])
         table = self._tables[path]
         for key in ("episode_index", "frame_index"):
             if key not in table.column_names:
