@@ -139,3 +139,24 @@ def test_bad_config_and_agent():
 def test_check_goal_sequence_accepts_env_style_goals():
     goals = (_goal(1), {"image": np.zeros((8, 8, 3), np.uint8)})
     assert len(check_goal_sequence(goals, (8, 8, 3))) == 2
+
+
+def test_real_agent_visits_the_subgoal_then_the_final_goal():
+    """With agent.agent.Agent (its last_plan.costs) on a toy world model whose latent is the TCP xyz: the energy
+    rule leaves waypoint A once the plan reaches it, then the agent goes on to B."""
+    from agent.agent import Agent
+    from planners import make_planner, paper_bounds
+    from tests.agent.test_agent import PositionWorldModel, _obs
+
+    planner = make_planner("cem", paper_bounds(), samples=200, iterations=6, horizon=1)
+    agent = SubgoalAgent(Agent(PositionWorldModel(), planner),
+                         SubgoalConfig(steps_per_subgoal=30, energy_threshold=0.005))
+    waypoint, final = np.array([0.5, 0.15, 0.3]), np.array([0.5, -0.1, 0.15])
+    goals = [{"image": PositionWorldModel.image_of(waypoint)}, {"image": PositionWorldModel.image_of(final)}]
+    pos, path = np.array([0.35, 0.0, 0.3]), []
+    for _ in range(20):
+        pos = pos + agent.act(_obs(pos), goals)[:3]
+        path.append(pos.copy())
+    assert [e.reason for e in agent.switches] == ["energy"]
+    assert min(np.linalg.norm(p - waypoint) for p in path) < 0.02
+    assert np.linalg.norm(path[-1] - final) < 0.01

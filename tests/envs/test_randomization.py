@@ -198,3 +198,12 @@ def test_goal_range_scale_reaches_beyond_training_range():
 def test_bad_goal_range_scale_raises(scale):
     with pytest.raises(ValueError, match="goal_range_scale"):
         _make("FrankaReach-v0", goal_range_scale=scale)
+
+
+@pytest.mark.parametrize("task_id", ["FrankaReach-v0", "FrankaPickPlace-v0"])
+def test_check_env_with_all_randomisation(task_id):
+    from gymnasium.utils.env_checker import check_env
+
+    env = gym.make(task_id, image_size=64, render_mode="rgb_array", randomize="all")
+    check_env(env.unwrapped, skip_render_check=False)
+    env.close()
