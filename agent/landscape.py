@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from agent.agent import Agent
+from agent.observation import check_obs
 
 
 @dataclass
@@ -22,24 +24,42 @@ class Landscape:
         return float(self.dx[j]), float(self.dy[i])
 
 
+def check_grid(extent: float, points: int, horizon: int = 1) -> None:
+    """ValueError unless extent is a finite number > 0 and points >= 2, horizon >= 1 are integers."""
+    if isinstance(extent, bool) or not isinstance(extent, (int, float)) or not math.isfinite(extent) or extent <= 0:
+        raise ValueError(f"extent must be a finite number of metres > 0, got {extent!r}")
+    for name, value, minimum in (("points", points, 2), ("horizon", horizon, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
 @torch.inference_mode()
 def energy_landscape(agent: Agent, obs: dict, goal: dict, extent: float = 0.05, points: int = 21,
                      horizon: int = 1) -> Landscape:
-    """Evaluate the agent's cost on actions [dx, dy, 0, 0, 0, 0, 0] repeated over ``horizon`` steps."""
+    """Evaluate the agent's cost on actions [dx, dy, 0, 0, 0, 0, 0] repeated over ``horizon`` steps.
+
+    extent: half-width of the grid in metres (finite, > 0); points: grid points per axis (>= 2)."""
+    check_grid(extent, points, horizon)
+    image, state = check_obs(obs, "obs")
     grid = np.linspace(-extent, extent, points)
     dx, dy = np.meshgrid(grid, grid)  # (G, G)
     actions = torch.zeros(1, points * points, horizon, 7)
     actions[0, :, :, 0] = torch.as_tensor(dx.reshape(-1, 1), dtype=torch.float32)
     actions[0, :, :, 1] = torch.as_tensor(dy.reshape(-1, 1), dtype=torch.float32)
-    image, state = obs["image"], np.asarray(obs["state"], np.float32)
+    state = state.astype(np.float32)
     goal_z = agent.encode_goal(goal)
-    z0 = agent.world_model.encode(np.asarray(image)[None])
+    z0 = agent.world_model.encode(image[None])
     cost = agent.cost_fn(z0, torch.as_tensor(state), goal_z)(actions)  # (1, G*G)
-    direction = None
-    if "state" in goal:
-        d = np.asarray(goal["state"][:2], np.float64) - state[:2]
-        direction = d / max(np.linalg.norm(d), 1e-9)
-    return Landscape(grid, grid, cost.reshape(points, points).numpy(), direction)
+    return Landscape(grid, grid, cost.reshape(points, points).numpy(), _goal_direction(goal, state))
+
+
+def _goal_direction(goal: dict, state: np.ndarray) -> np.ndarray | None:
+    """Unit xy direction from ``state`` to the goal state; None without a goal state or when already there."""
+    if goal.get("state") is None:
+        return None
+    d = np.asarray(goal["state"][:2], np.float64) - state[:2]
+    norm = float(np.linalg.norm(d))
+    return d / norm if norm > 1e-9 else None
 
 
 def plot_landscape(land: Landscape, path: str, title: str = "energy landscape") -> str:

@@ -1,0 +1,209 @@
+"""Eval result integrity (F1 resume identity, F2 concurrent writers, F6 edge values and strict JSON)."""
+
+import json
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+
+import gymnasium as gym
+import pytest
+
+import envs  # noqa: F401 - registers the env ids
+from agent.energy import EnergyConfig
+from agent.eval import AgentSpec, EvalConfig, format_table, run_suite
+from agent.eval_results import ResultsMismatchError, ResultsStore, summarise
+from agent.factory import make_agent
+
+
+FAST_CEM = {"samples": 8, "topk": 2, "iterations": 1}
+
+
+def _strict_load(path):
+    def refuse(name):
+        raise AssertionError(f"non-standard JSON constant {name} in {path}")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def _random_run(out, **kw):
+    cfg = EvalConfig(**{"episodes": 1, "max_steps": 1, "video": False, "out_dir": str(out), **kw})
+    return run_suite(cfg, AgentSpec(kind="random", seed=cfg.seed), "random")
+
+
+# -- F1: never report another run's episodes as this run's ---------------------------------------------------
+
+def test_f1_resume_refuses_other_agents_results(tmp_path):
+    _random_run(tmp_path, episodes=2)
+    before = (tmp_path / "results.json").read_text()
+    oracle = AgentSpec(kind="oracle", planner_overrides=FAST_CEM, seed=1000)
+    cfg = EvalConfig(episodes=3, max_steps=1, video=False, out_dir=str(tmp_path))
+    with pytest.raises(ResultsMismatchError, match="agent_kind: 'random' -> 'oracle'.*another out_dir"):
+        run_suite(cfg, oracle, "oracle+cem")
+    assert (tmp_path / "results.json").read_text() == before, "a refused run must not touch the results"
+
+
+@pytest.mark.parametrize("change, field", [({"seed": 2000}, "seed"), ({"max_steps": 2}, "max_steps"),
+                                           ({"image_size": 128}, "image_size")])
+def test_f1_resume_refuses_other_seed_max_steps_or_image_size(tmp_path, change, field):
+    _random_run(tmp_path)
+    with pytest.raises(ResultsMismatchError, match=field):
+        _random_run(tmp_path, **change)
+
+
+def test_f1_resume_refuses_other_label_planner_or_model(tmp_path):
+    env = gym.make("FrankaReach-v0", image_size=64)
+    env.close()
+    cfg = EvalConfig(episodes=1, max_steps=1, video=False, out_dir=str(tmp_path))
+    oracle = AgentSpec(kind="oracle", planner="cem", planner_overrides=FAST_CEM, seed=1000)
+    run_suite(cfg, oracle, "oracle+cem")
+    for spec, label, field in [
+        (AgentSpec(kind="oracle", planner="mppi", planner_overrides={"samples": 8, "iterations": 1}, seed=1000),
+         "oracle+cem", "planner"),
+        (AgentSpec(kind="oracle", planner="cem", planner_overrides={**FAST_CEM, "samples": 16}, seed=1000),
+         "oracle+cem", "planner_overrides"),
+        (oracle, "renamed", "label"),
+    ]:
+        with pytest.raises(ResultsMismatchError, match=field):
+            run_suite(cfg, spec, label)
+    learned = ResultsStore(tmp_path, {"label": "oracle+cem", **AgentSpec(kind="learned", model="a").identity()}, {})
+    with pytest.raises(ResultsMismatchError, match="model"):
+        learned.open()
+
+
+def test_f1_legacy_results_checked_on_label_and_config(tmp_path):
+    """results.json written before run identities were recorded: label, seed, image_size, max_steps are compared."""
+    ep = {"task": "reach", "seed": 1000, "success": False, "steps": 1, "final_distance": 0.2,
+          "initial_distance": 0.2, "plan_time_s": 0.0, "video": None}
+    legacy = {"agent": "random", "config": {"tasks": ["FrankaReach-v0"], "episodes": 1, "seed": 1000, "image_size": 64,
+                                            "max_steps": 1, "video": False, "out_dir": str(tmp_path)},
+              "tasks": {"FrankaReach-v0": {"episodes": [ep], "summary": summarise([ep])}}}
+    (tmp_path / "results.json").write_text(json.dumps(legacy))
+    oracle = AgentSpec(kind="oracle", planner_overrides=FAST_CEM, seed=1000)
+    with pytest.raises(ResultsMismatchError, match="label: 'random' -> 'oracle\\+cem'"):
+        run_suite(EvalConfig(episodes=1, max_steps=1, video=False, out_dir=str(tmp_path)), oracle, "oracle+cem")
+    with pytest.raises(ResultsMismatchError, match="max_steps: 1 -> 3"):
+        _random_run(tmp_path, max_steps=3)
+    res = _random_run(tmp_path, episodes=2)  # same label and settings: resumes, adds seed 1001 only
+    episodes = res["tasks"]["FrankaReach-v0"]["episodes"]
+    assert [e["seed"] for e in episodes] == [1000, 1001] and episodes[0] == ep
+    assert res["run"]["label"] == "random"
+
+
+def test_f1_same_run_resumes_and_only_runs_missing_episodes(tmp_path):
+    _random_run(tmp_path, episodes=2)
+    res = _random_run(tmp_path, episodes=3)
+    assert [e["seed"] for e in res["tasks"]["FrankaReach-v0"]["episodes"]] == [1000, 1001, 1002]
+    assert res["tasks"]["FrankaReach-v0"]["summary"]["episodes"] == 3
+
+
+def test_f1_corrupt_results_file_is_a_clear_error(tmp_path):
+    (tmp_path / "results.json").write_text("{not json")
+    with pytest.raises(ValueError, match="results.json is not valid JSON"):
+        _random_run(tmp_path)
+
+
+# -- F2: concurrent writers into one out_dir -----------------------------------------------------------------
+
+def _record_many(out_dir, task, seeds):
+    store = ResultsStore(out_dir, {"label": "x"}, {})
+    store.open()
+    for seed in seeds:
+        store.record(task, {"task": task, "seed": seed, "success": seed % 2 == 0, "steps": 1, "final_distance": 0.1,
+                            "initial_distance": 0.2, "plan_time_s": 0.0, "video": None})
+
+
+def test_f2_concurrent_writers_keep_every_episode(tmp_path):
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_record_many, args=(str(tmp_path), task, range(start, start + 25)))
+             for task, start in [("A-v0", 0), ("A-v0", 100), ("B-v0", 0)]]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    data = _strict_load(tmp_path / "results.json")
+    assert [e["seed"] for e in data["tasks"]["A-v0"]["episodes"]] == list(range(25)) + list(range(100, 125))
+    assert data["tasks"]["A-v0"]["summary"]["episodes"] == 50 and data["tasks"]["B-v0"]["summary"]["episodes"] == 25
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".results.lock", "results.json"], "no tmp file left"
+
+
+def test_f2_concurrent_cli_runs_on_different_tasks_keep_both(tmp_path):
+    """Two `vjepa-eval` runs of the same agent into one out_dir at once, one per task: both tasks are kept."""
+    env = {**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
+    procs = [subprocess.Popen([sys.executable, "-m", "agent.cli", "agent=random", "episodes=3", "max_steps=3",
+                               "video=false", f"tasks=[{task}]", f"out_dir={tmp_path}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+             for task in ("FrankaReach-v0", "FrankaReachWithObject-v0")]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-2000:]
+    data = _strict_load(tmp_path / "results.json")
+    for task in ("FrankaReach-v0", "FrankaReachWithObject-v0"):
+        assert [e["seed"] for e in data["tasks"][task]["episodes"]] == [1000, 1001, 1002], task
+
+
+# -- F6: edge values, strict JSON ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kw, match", [
+    ({"episodes": 0}, "episodes"), ({"episodes": -3}, "episodes"), ({"episodes": "abc"}, "episodes"),
+    ({"episodes": 2.5}, "episodes"), ({"episodes": True}, "episodes"), ({"seed": "abc"}, "seed"),
+    ({"seed": -1}, "seed"), ({"max_steps": 0}, "max_steps"), ({"max_steps": -5}, "max_steps"),
+    ({"image_size": 100}, "image_size"), ({"image_size": "64"}, "image_size"), ({"tasks": []}, "tasks"),
+    ({"tasks": ["FrankaReach-v0", "FrankaReach-v0"]}, "more than once"), ({"tasks": [3]}, "tasks"),
+    ({"video": "maybe"}, "video"), ({"jobs": 0}, "jobs"), ({"out_dir": ""}, "out_dir"),
+])
+def test_f6_eval_config_refuses_edge_values(kw, match):
+    with pytest.raises(ValueError, match=match):
+        EvalConfig(**kw)
+
+
+def test_f6_tasks_string_is_one_task_not_characters():
+    assert EvalConfig(tasks="FrankaReach-v0").tasks == ("FrankaReach-v0",)
+
+
+def test_f6_max_steps_one_runs_exactly_one_step(tmp_path):
+    res = _random_run(tmp_path, max_steps=1)
+    assert res["tasks"]["FrankaReach-v0"]["episodes"][0]["steps"] == 1
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"kind": "psychic"}, "agent kind"), ({"planner": "bogus"}, "unknown planner 'bogus'.*cem"),
+    ({"bf16": "maybe"}, "bf16"), ({"bf16": 1}, "bf16"), ({"device": "tpu"}, "device"),
+    ({"energy": EnergyConfig(state_weight=-5.0)}, "state_weight"),
+    ({"energy": EnergyConfig(state_weight=float("nan"))}, "state_weight"),
+    ({"energy": EnergyConfig(state_weight=float("inf"))}, "state_weight"),
+    ({"planner_overrides": 5}, "planner_overrides"), ({"seed": "abc"}, "seed"),
+])
+def test_f6_agent_spec_refuses_bad_settings(kw, match):
+    with pytest.raises(ValueError, match=match):
+        AgentSpec(**kw)
+
+
+@pytest.mark.parametrize("bf16", ["auto", True, False])
+def test_f6_agent_spec_accepts_bf16_choices(bf16):
+    assert AgentSpec(bf16=bf16).bf16 == bf16
+
+
+def test_f6_unknown_planner_is_a_value_error_listing_choices():
+    env = gym.make("FrankaReach-v0", image_size=64)
+    try:
+        for kind in ("oracle", "learned"):
+            with pytest.raises(ValueError, match="unknown planner 'bogus'; choose one of cem, icem, mppi, random"):
+                make_agent(kind, env, "bogus")
+    finally:
+        env.close()
+
+
+def test_f6_summary_of_no_episodes_has_no_nan():
+    s = summarise([])
+    assert s["episodes"] == 0 and s["mean_steps"] is None and s["mean_final_distance_m"] is None
+    json.dumps(s, allow_nan=False)
+    table = format_table({"agent": "x", "tasks": {"FrankaReach-v0": {"summary": s}}})
+    assert "nan" not in table.lower()
+
+
+def test_f6_results_json_is_strict_json(tmp_path):
+    _random_run(tmp_path, episodes=2)
+    data = _strict_load(tmp_path / "results.json")
+    assert data["tasks"]["FrankaReach-v0"]["summary"]["episodes"] == 2
