@@ -21,6 +21,11 @@ def load_results(path: str | Path) -> dict[str, Any]:
     return json.loads(p.read_text())
 
 
+def _num(value: float | None, spec: str) -> str:
+    """``value`` formatted with ``spec``, or "-" when undefined (a summary of no episodes)."""
+    return "-" if value is None else format(value, spec)
+
+
 def markdown_table(runs: list[dict[str, Any]]) -> str:
     """One row per (task, agent): successes/episodes, rate with Wilson 95% CI, final distance, steps, s/action."""
     rows = ["| task | agent | success | 95% CI | final dist (m) | steps | plan s/action |",
@@ -36,7 +41,8 @@ def markdown_table(runs: list[dict[str, Any]]) -> str:
             s = r["summary"]
             rows.append(f"| {task} | {run.get('agent', '?')} | {s['successes']}/{s['episodes']} "
                         f"({100 * s['success_rate']:.0f}%) | {100 * s['ci95'][0]:.0f}-{100 * s['ci95'][1]:.0f}% | "
-                        f"{s['mean_final_distance_m']:.3f} | {s['mean_steps']:.1f} | {s['mean_plan_time_s']:.2f} |")
+                        f"{_num(s['mean_final_distance_m'], '.3f')} | {_num(s['mean_steps'], '.1f')} | "
+                        f"{_num(s['mean_plan_time_s'], '.2f')} |")
     return "\n".join(rows)
 
 

@@ -14,6 +14,7 @@ from agent.energy import EnergyConfig
 from agent.eval import AgentSpec, EvalConfig, format_table, run_suite
 from agent.eval_results import ResultsMismatchError, ResultsStore, summarise
 from agent.factory import make_agent
+from agent.report import markdown_table
 
 
 FAST_CEM = {"samples": 8, "topk": 2, "iterations": 1}
@@ -199,8 +200,8 @@ def test_f6_summary_of_no_episodes_has_no_nan():
     s = summarise([])
     assert s["episodes"] == 0 and s["mean_steps"] is None and s["mean_final_distance_m"] is None
     json.dumps(s, allow_nan=False)
-    table = format_table({"agent": "x", "tasks": {"FrankaReach-v0": {"summary": s}}})
-    assert "nan" not in table.lower()
+    run = {"agent": "x", "tasks": {"FrankaReach-v0": {"summary": s}}}
+    assert "nan" not in format_table(run).lower() and "nan" not in markdown_table([run]).lower()
 
 
 def test_f6_results_json_is_strict_json(tmp_path):
