@@ -56,7 +56,21 @@ class Agent:
         self._goal_key: str | None = None
         self._goal_z: torch.Tensor | None = None
         self._goal_state: torch.Tensor | None = None
+        self.precision = None  # world_model.precision.PrecisionChoice, set by agent.factory.make_agent
         self.reset()
+
+    def runtime_info(self) -> dict:
+        """Where and how the world model runs (for results JSON): device, precision (and why), CPU, threads."""
+        from world_model.precision import cpu_name
+
+        info = {"device": str(getattr(self.world_model, "device", "unknown")), "torch_threads": torch.get_num_threads(),
+                "cpu": cpu_name(), "torch": torch.__version__}
+        if self.precision is not None:
+            info["precision"] = "bf16" if self.precision.bf16 else "fp32"
+            info["precision_reason"] = self.precision.reason
+        elif hasattr(self.world_model, "autocast_bf16"):
+            info["precision"] = "bf16" if self.world_model.autocast_bf16 else "fp32"
+        return info
 
     def reset(self) -> None:
         self.planner.reset()
@@ -88,7 +102,7 @@ class Agent:
             if cfg.state_weight and self._goal_state is not None:
                 final = integrate_action(states[:, -1], flat[:, -1])
                 energy = energy + cfg.state_weight * state_energy(final, self._goal_state)
-            return energy.reshape(b, s)
+            return energy.reshape(b, s).to(actions.device)  # planners work on the actions' device
 
         return cost
 

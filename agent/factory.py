@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
 
 from agent.agent import Agent, AgentConfig
 from agent.energy import EnergyConfig
@@ -48,8 +47,13 @@ def resolve_model_path(model: str) -> Path:
 
 
 def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str, Any] | None = None,
-               model: str = "shipped", seed: int = 0, bf16: bool = False, energy: EnergyConfig = EnergyConfig()):
-    """kind: "learned" | "oracle" | "random"."""
+               model: str = "shipped", seed: int = 0, bf16: bool | str | None = "auto",
+               energy: EnergyConfig = EnergyConfig(), device: str = "auto"):
+    """kind: "learned" | "oracle" | "random".
+
+    bf16: "auto" (default: bf16 autocast only on CUDA or a CPU with native bf16 kernels, see
+    world_model.precision), True or False to force it. device: "auto" (CUDA when present), "cpu" or "cuda[:N]".
+    The learned agent reports both choices in ``agent.runtime_info()``."""
     overrides = dict(planner_overrides or {})
     if kind == "random":
         return RandomAgent(env.action_space, seed=seed)
@@ -59,9 +63,13 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
     if kind != "learned":
         raise ValueError(f"unknown agent kind {kind!r}; choose learned, oracle or random")
     from world_model.checkpoint import load_world_model
+    from world_model.precision import resolve_device, resolve_precision
 
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    wm = load_world_model(resolve_model_path(model), autocast_bf16=bf16)
+    dev = resolve_device(device)
+    precision = resolve_precision(bf16, dev)
+    wm = load_world_model(resolve_model_path(model), device=dev, autocast_bf16=precision.bf16)
     opts = {**planner_defaults(CPU_PLANNER_DEFAULTS, planner), **overrides}
-    return Agent(wm, make_planner(planner, paper_bounds(), **opts), AgentConfig(energy=energy, seed=seed),
-                 action_space=env.action_space)
+    agent = Agent(wm, make_planner(planner, paper_bounds(), **opts), AgentConfig(energy=energy, seed=seed),
+                  action_space=env.action_space)
+    agent.precision = precision
+    return agent

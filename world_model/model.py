@@ -95,6 +95,10 @@ class WorldModel(nn.Module):
         return self.predictor.predictor_embed.weight.dtype
 
     @property
+    def _encoder_dtype(self) -> torch.dtype:
+        return self.encoder.patch_embed.proj.weight.dtype
+
+    @property
     def latent_dim(self) -> int:
         return self.config.encoder.embed_dim
 
@@ -133,6 +137,7 @@ class WorldModel(nn.Module):
         outs = []
         for sl in self._chunks(x.shape[0]):
             video = x[sl].unsqueeze(2).repeat(1, 1, self.config.encoder.tubelet_size, 1, 1)  # (b, 3, 2, S, S)
+            video = video.to(self._encoder_dtype)
             with self._autocast():
                 h = self.encoder(video)
             outs.append(F.layer_norm(h.float(), (h.shape[-1],)))
@@ -202,7 +207,7 @@ class WorldModel(nn.Module):
             out, _ = self.predictor.forward_cached(z, actions[:, :T], states[:, :T], last_frame_only=True)
             nxt = F.layer_norm(out.float(), (out.shape[-1],))  # (B, 1, N, D)
             preds.append(nxt)
-            z = torch.cat([z, nxt], dim=1)
+            z = torch.cat([z, nxt.to(z.dtype)], dim=1)
         return preds
 
     def _rollout_cached(self, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, H: int) -> list[torch.Tensor]:
@@ -214,8 +219,9 @@ class WorldModel(nn.Module):
             hi = lo + new.shape[1]
             out, cache = self.predictor.forward_cached(new, actions[:, lo:hi], states[:, lo:hi], cache,
                                                        last_frame_only=True)
-            new = F.layer_norm(out.float(), (out.shape[-1],))  # (B, 1, N, D)
-            preds.append(new)
+            pred = F.layer_norm(out.float(), (out.shape[-1],))  # (B, 1, N, D), float32
+            preds.append(pred)
+            new = pred.to(z.dtype)  # fed back in the predictor's dtype (a model cast with .to(bf16) works too)
             lo = hi
         assert lo == T0 - 1 + H
         return preds
