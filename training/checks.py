@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -30,8 +32,8 @@ def check_float(owner: str, name: str, value: Any, low: float | None = None, hig
     lo_bad = low is not None and (value <= low if low_open else value < low)
     hi_bad = high is not None and (value >= high if high_open else value > high)
     if lo_bad or hi_bad:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
+        left = "(" if low_open or low is None else "["
+        right = ")" if high_open or high is None else "]"
         span = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
         raise ValueError(f"{owner}.{name} must be in {span}, got {value}")
 
@@ -66,3 +68,12 @@ def inside(folder: str | Path, relative: str, what: str) -> Path:
     if path != base and base not in path.parents:
         raise ValueError(f"{what} {relative!r} escapes its folder {folder}")
     return Path(folder) / relative
+
+
+def build_named(owner: str, name: str, build: Callable[[str], T], value: str) -> T:
+    """``build(value)``, with the KeyError of an unknown config name turned into a ValueError naming the field."""
+    try:
+        return build(value)
+    except KeyError as exc:
+        reason = exc.args[0] if exc.args else f"unknown name {value!r}"
+        raise ValueError(f"{owner}.{name}: {reason}") from None

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from training.lerobot import DATA_FORMATS, load_training_episodes
 from training.schedule import warmup_constant_decay
-from training.checks import check_file_name, check_float, check_int, check_schedule, check_str, inside
+from training.checks import build_named, check_file_name, check_float, check_int, check_schedule, check_str, inside
 from training.state import (LogWriter, TrainingStateError, file_sha256, record_run_config, resume_state,
                             save_training_state, set_rng_state)
 
@@ -110,7 +110,7 @@ def build_model(cfg: PosttrainConfig):
     from world_model.model import build_world_model
 
     torch.manual_seed(cfg.seed)
-    model = build_world_model(cfg.model)
+    model = build_named("PosttrainConfig", "model", build_world_model, cfg.model)
     if cfg.encoder_checkpoint:
         load_encoder_weights(model, cfg.encoder_checkpoint)
     model.encoder.requires_grad_(False).eval()

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from training.dataset import ClipDataset, load_episodes
 from training.masks import DEFAULT_MASKS, context_target_ids, sample_block_mask
 from training.schedule import warmup_constant_decay
-from training.checks import check_float, check_int, check_schedule, check_str
+from training.checks import build_named, check_float, check_int, check_schedule, check_str
 from training.state import (LogWriter, record_run_config, resume_state, save_torch_atomic, save_training_state,
                             set_rng_state)
 
@@ -105,8 +105,8 @@ def pretrain(cfg: PretrainConfig) -> Path:
     torch.manual_seed(cfg.seed)
     episodes, _ = load_episodes(cfg.data_dir)
     data = ClipDataset(episodes, cfg.frames_per_clip)
-    encoder = build_encoder(cfg.encoder)
-    predictor = build_mask_predictor(cfg.predictor)
+    encoder = build_named("PretrainConfig", "encoder", build_encoder, cfg.encoder)
+    predictor = build_named("PretrainConfig", "predictor", build_mask_predictor, cfg.predictor)
     target = copy.deepcopy(encoder).requires_grad_(False)
     params = list(encoder.parameters()) + list(predictor.parameters())
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import random
+import zipfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -87,8 +88,6 @@ def write_json_atomic(path: str | Path, data: Any) -> Path:
 def _describe_load_failure(exc: BaseException) -> str:
     if isinstance(exc, pickle.UnpicklingError) and "weights only" in str(exc).lower():
         return "refused: it holds pickled objects other than tensors and plain types (unsafe to load)"
-    if isinstance(exc, EOFError):
-        return "the file is empty or truncated"
     return f"unreadable ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
 
 
@@ -98,6 +97,9 @@ def read_training_state(path: str | Path, kind: str) -> dict[str, Any] | None:
     path = Path(path)
     if not path.exists():
         return None
+    if not zipfile.is_zipfile(path):
+        raise TrainingStateError(f"training checkpoint {path} is not a torch checkpoint (empty, truncated or not a "
+                                 f"zip archive); delete it to start this run afresh")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - every load failure becomes one error naming the file

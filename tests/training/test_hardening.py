@@ -492,7 +492,7 @@ def test_cli_posttrain_corrupt_checkpoint_is_one_line(post_run, data, encoder_fi
     args = [f"data_dir={data}", f"out_dir={post_run}", f"encoder_checkpoint={encoder_file}", "steps=6",
             "batch_size=4", "warmup=0", "decay=0", "ckpt_every=2", "threads=1", "lr=0.001"]
     proc = run_cli("posttrain_main", args, work)
-    assert_one_line_error(proc, "vjepa-posttrain", str(post_run / "last.pt"), "empty or truncated")
+    assert_one_line_error(proc, "vjepa-posttrain", str(post_run / "last.pt"), "is not a torch checkpoint")
     assert list(work.iterdir()) == []
 
 
