@@ -10,7 +10,6 @@ seed, image size or max steps differ from the stored results is refused.
 
 from __future__ import annotations
 
-import inspect
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -141,18 +140,8 @@ class AgentSpec:
         from agent.factory import make_agent
 
         overrides = dict(self.planner_overrides) if self.planner_overrides else {}
-        return make_agent(self.kind, env, self.planner, overrides, self.model, self.seed,
-                          energy=self.energy, **_precision_kwargs(make_agent, self.bf16, self.device))
-
-
-def _precision_kwargs(make_agent: Callable[..., Any], bf16: str | bool, device: str) -> dict[str, Any]:
-    """bf16/device keywords for ``make_agent``. A factory without a ``device`` parameter predates bf16="auto":
-    it gets a plain bool (auto -> fp32, the fast choice on CPUs) and only the CPU."""
-    if "device" in inspect.signature(make_agent).parameters:
-        return {"bf16": bf16, "device": device}
-    if device not in ("auto", "cpu"):
-        raise ValueError(f"device={device!r} is not supported by agent.factory.make_agent in this version")
-    return {"bf16": bf16 is True}
+        return make_agent(self.kind, env, self.planner, overrides, self.model, self.seed, bf16=self.bf16,
+                          energy=self.energy, device=self.device)
 
 
 @dataclass

@@ -90,3 +90,13 @@ def test_interrupted_run_keeps_finished_episodes_and_resumes(tmp_path):
     assert [e["seed"] for e in kept] == [1000, 1001]
     res = run_suite(cfg, lambda env: RandomAgent(env.action_space, seed=1000), "random")
     assert [e["seed"] for e in res["tasks"]["FrankaReach-v0"]["episodes"]] == [1000, 1001, 1002, 1003]
+
+
+def test_agent_spec_passes_bf16_and_device_to_make_agent(monkeypatch):
+    import agent.factory as factory
+
+    seen = {}
+    monkeypatch.setattr(factory, "make_agent", lambda *args, **kwargs: seen.update(args=args, kwargs=kwargs))
+    AgentSpec(kind="learned", planner="mppi", model="m", seed=7, bf16=False, device="cpu")("ENV")
+    assert seen["args"] == ("learned", "ENV", "mppi", {}, "m", 7)
+    assert seen["kwargs"]["bf16"] is False and seen["kwargs"]["device"] == "cpu"
