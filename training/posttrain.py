@@ -166,7 +166,7 @@ def posttrain(cfg: PosttrainConfig) -> Path:
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out_dir)
     save_base = inside(out, cfg.save_name, "save_name")
-    state = resume_state(out, "posttrain", asdict(cfg), POSTTRAIN_MAY_CHANGE, cfg.steps)
+    state = resume_state(out, "posttrain", asdict(cfg), POSTTRAIN_MAY_CHANGE, cfg.steps, defaults=asdict(PosttrainConfig()))
     encoder_sha = encoder_fingerprint(cfg)
     if state is not None:
         check_encoder_unchanged(out / "last.pt", state.get("encoder_sha256"), encoder_sha)

@@ -101,7 +101,7 @@ def pretrain(cfg: PretrainConfig) -> Path:
 
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out_dir)
-    state = resume_state(out, "pretrain", asdict(cfg), PRETRAIN_MAY_CHANGE, cfg.steps)
+    state = resume_state(out, "pretrain", asdict(cfg), PRETRAIN_MAY_CHANGE, cfg.steps, defaults=asdict(PretrainConfig()))
     torch.manual_seed(cfg.seed)
     episodes, _ = load_episodes(cfg.data_dir)
     data = ClipDataset(episodes, cfg.frames_per_clip)

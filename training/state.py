@@ -87,7 +87,8 @@ def write_json_atomic(path: str | Path, data: Any) -> Path:
 
 def _describe_load_failure(exc: BaseException) -> str:
     if isinstance(exc, pickle.UnpicklingError) and "weights only" in str(exc).lower():
-        return "refused: it holds pickled objects other than tensors and plain types (unsafe to load)"
+        return ("refused: it holds pickled objects other than tensors and plain types (unsafe to load; checkpoints "
+                f"written before {STATE_FORMAT} are refused too)")
     return f"unreadable ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
 
 
@@ -126,10 +127,12 @@ def load_training_state(path: str | Path, kind: str) -> dict[str, Any] | None:
 
 
 def check_resume_config(path: str | Path, saved: dict[str, Any], current: dict[str, Any],
-                        may_change: Iterable[str]) -> None:
+                        may_change: Iterable[str], defaults: dict[str, Any] | None = None) -> None:
     """Refuse (TrainingStateError naming the keys) to resume the checkpoint at ``path`` made with ``saved``
-    under a ``current`` config that differs in any field outside ``may_change``."""
+    under a ``current`` config that differs in any field outside ``may_change``. A field missing from ``saved``
+    (added to the config after the checkpoint was written) counts as its value in ``defaults``."""
     allowed = set(may_change)
+    saved = {**(defaults or {}), **saved}
     differing = sorted(k for k in set(saved) | set(current)
                        if k not in allowed and saved.get(k, "<absent>") != current.get(k, "<absent>"))
     if differing:
@@ -150,14 +153,15 @@ def file_sha256(path: str | Path) -> str:
 
 
 def resume_state(out_dir: str | Path, kind: str, config: dict[str, Any], may_change: Iterable[str],
-                 steps: int) -> dict[str, Any] | None:
+                 steps: int, defaults: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The run's ``last.pt`` (None for a new run), checked to belong to a ``kind`` run with a compatible config
-    and to be at most at ``steps``. Restores nothing: call :func:`set_rng_state` when the run is rebuilt."""
+    (:func:`check_resume_config`) and to be at most at ``steps``. Restores nothing: call :func:`set_rng_state`
+    when the run is rebuilt."""
     path = Path(out_dir) / "last.pt"
     state = read_training_state(path, kind)
     if state is None:
         return None
-    check_resume_config(path, state["config"], config, may_change)
+    check_resume_config(path, state["config"], config, may_change, defaults)
     if int(state["step"]) > steps:
         raise TrainingStateError(f"cannot resume {path}: it is at step {state['step']}, past steps={steps}")
     return state

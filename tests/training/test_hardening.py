@@ -505,3 +505,11 @@ def test_cli_collect_refused_rerun_is_one_line_and_success_leaves_no_litter(coll
     proc = run_cli("collect_main", [f"out_dir={out}", "episodes=1", "steps=2", "image_size=128", "seed=5"], work)
     assert_one_line_error(proc, "vjepa-collect", "image_size: 64 -> 128")
     assert list(work.iterdir()) == []
+
+
+def test_f10_field_added_after_the_checkpoint_counts_as_its_default(tmp_path):
+    from training.state import TrainingStateError, check_resume_config
+
+    check_resume_config(tmp_path, {"lr": 1.0}, {"lr": 1.0, "new_field": "x"}, (), defaults={"new_field": "x"})
+    with pytest.raises(TrainingStateError, match="new_field: 'x' -> 'y'"):
+        check_resume_config(tmp_path, {"lr": 1.0}, {"lr": 1.0, "new_field": "y"}, (), defaults={"new_field": "x"})

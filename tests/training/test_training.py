@@ -98,8 +98,8 @@ def test_posttrain_resume_identical(tmp_path):
     posttrain(_posttrain_cfg(tmp_path / "data", tmp_path / "part", steps=6, stop_after=3))
     torch.manual_seed(1234)  # a fresh process has a different global RNG: resume must not depend on it
     posttrain(_posttrain_cfg(tmp_path / "data", tmp_path / "part", steps=6))
-    a = torch.load(tmp_path / "full" / "last.pt", weights_only=False)
-    b = torch.load(tmp_path / "part" / "last.pt", weights_only=False)
+    a = torch.load(tmp_path / "full" / "last.pt", weights_only=True)
+    b = torch.load(tmp_path / "part" / "last.pt", weights_only=True)
     assert a["step"] == b["step"] == 6
     for k, v in a["predictor"].items():
         torch.testing.assert_close(v, b["predictor"][k], rtol=0, atol=0)
