@@ -286,8 +286,12 @@ class SceneRandomizer:
         """``image`` (uint8 (H, W, 3)) plus this episode's Gaussian pixel noise (unchanged if noise is off)."""
         if not self.cfg.noise or self.noise_std == 0.0:
             return image
-        noise = self._noise_rng.standard_normal(image.shape, dtype=np.float32) * np.float32(self.noise_std)
-        return np.clip(np.rint(image.astype(np.float32) + noise), 0, 255).astype(np.uint8)
+        noisy = self._noise_rng.standard_normal(image.shape, dtype=np.float32)  # in place: ~5 ms at 256 px
+        noisy *= np.float32(self.noise_std)
+        noisy += image
+        np.rint(noisy, out=noisy)
+        np.clip(noisy, 0, 255, out=noisy)
+        return noisy.astype(np.uint8)
 
     # -------------------------------------------------------------------------------- per-axis application
     def _restore_nominal(self) -> None:
