@@ -110,7 +110,10 @@ def check_existing_dataset(out: Path, cfg: CollectConfig) -> bool:
     existing = list_episodes(out)
     if not existing:
         return True
-    meta = json.loads((existing[0] / "meta.json").read_text())
+    try:
+        meta = json.loads((existing[0] / "meta.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{existing[0] / 'meta.json'}: unreadable, cannot check what {out} holds ({exc})") from exc
     if (meta.get("task"), meta.get("image_size")) != (cfg.task, cfg.image_size):
         raise ValueError(f"{out} holds {meta.get('task')!r} episodes at {meta.get('image_size')!r} px "
                          f"({existing[0].name}), not {cfg.task!r} at {cfg.image_size} px: use a new out_dir")

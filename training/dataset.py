@@ -97,16 +97,18 @@ def validate_meta(meta: dict[str, Any], frames: np.ndarray) -> None:
 
 def save_episode(root: str | Path, index: int, frames: np.ndarray, states: np.ndarray, actions: np.ndarray,
                  meta: dict[str, Any]) -> Path:
-    """Write one episode atomically (tmp dir + rename). Returns its directory."""
+    """Write one episode atomically (tmp dir + rename). Returns its directory. Refuses (CorruptEpisodeError) data
+    that :func:`load_episode` would reject, including a ``meta["image_size"]`` that disagrees with the frames."""
     frames, states, actions = np.asarray(frames), np.asarray(states, np.float32), np.asarray(actions, np.float32)
     validate_episode(frames, states, actions)
+    meta = {**meta, "format": FORMAT, "length": int(frames.shape[0])}
+    validate_meta(meta, frames)
     final = episode_dir(root, index)
     tmp = final.with_name(final.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     np.savez_compressed(tmp / "data.npz", frames=frames, states=states, actions=actions)
-    meta = {**meta, "format": FORMAT, "length": int(frames.shape[0])}
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
     if final.exists():
         shutil.rmtree(final)

@@ -1,6 +1,6 @@
 """Regression tests for the training cases of the reliability findings (F9-F14, F25, CLI errors).
 
-Each test is named after its case in docs/reliability (shared findings at commit 46344e6) and fails on that commit.
+Each test is named after its case in the reliability findings (probes at commit 46344e6) and fails on that commit.
 Runs are tiny: 2-3 fake episodes of 6 frames, a handful of steps, one thread.
 """
 
@@ -333,6 +333,12 @@ def test_f13_absurd_states_actions_are_rejected_with_the_episode_named(tmp_path,
     assert len(good) == 2 and len(bad) == 1
     with pytest.raises(ValueError, match="outside the plausible range"):
         save_episode(root, 9, z["frames"], z["states"], z["actions"], {})
+
+
+def test_f13_save_refuses_meta_image_size_that_disagrees_with_frames(tmp_path):
+    with pytest.raises(ValueError, match="meta.json image_size 128 but the frames are 64x64"):
+        save_episode(tmp_path, 0, *fake_episode(np.random.default_rng(0)), {"image_size": 128})
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("meta_change", [{"length": 999}, {"image_size": 256}])
