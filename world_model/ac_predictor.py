@@ -87,7 +87,10 @@ class ACPredictor(nn.Module):
         self, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, extr: torch.Tensor | None
     ) -> torch.Tensor:
         """-> (B, T, C + Np, dim) with C conditioning tokens first in each frame."""
-        x = self.predictor_embed(z)  # (B, T, Np, dim)
+        if z.shape[0] > 1 and z.stride(0) == 0:  # one context broadcast over samples: embed it once
+            x = self.predictor_embed(z[:1]).expand(z.shape[0], -1, -1, -1)  # (B, T, Np, dim)
+        else:
+            x = self.predictor_embed(z)  # (B, T, Np, dim)
         cond = [self.action_encoder(actions.to(x.dtype)), self.state_encoder(states.to(x.dtype))]
         if extr is not None:
             cond.append(self.extrinsics_encoder(extr.to(x.dtype)))
