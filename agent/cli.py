@@ -39,7 +39,7 @@ def _unknown(keys: Any, known: tuple[str, ...], where: str) -> list[str]:
         if key not in known:
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(f"unknown config key {where}{key!r}{hint}")
+            problems.append(f"unknown config key {where + str(key)!r}{hint}")
     return problems
 
 

@@ -110,14 +110,14 @@ class AgentSpec:
     energy: EnergyConfig = field(default_factory=EnergyConfig)
 
     def __post_init__(self) -> None:
-        from agent.factory import CPU_PLANNER_DEFAULTS
+        from agent.factory import CPU_PLANNER_DEFAULTS, planner_defaults
 
         if self.kind not in AGENT_KINDS:
             raise ValueError(f"unknown agent kind {self.kind!r}; choose one of {', '.join(AGENT_KINDS)}")
-        if self.planner not in CPU_PLANNER_DEFAULTS:
-            raise ValueError(f"unknown planner {self.planner!r}; choose one of {', '.join(sorted(CPU_PLANNER_DEFAULTS))}")
+        planner_defaults(CPU_PLANNER_DEFAULTS, self.planner)  # ValueError listing the planners
         if self.planner_overrides is not None and not isinstance(self.planner_overrides, Mapping):
-            raise ValueError(f"planner_overrides must be a mapping like {{samples: 400}}, got {self.planner_overrides!r}")
+            raise ValueError("planner_overrides must be a mapping like {samples: 400}, "
+                             f"got {self.planner_overrides!r}")
         if not isinstance(self.model, str) or not self.model:
             raise ValueError(f"model must be 'shipped' or a path, got {self.model!r}")
         require_int("seed", self.seed, 0)
