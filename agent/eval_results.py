@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -50,6 +51,31 @@ def write_json_atomic(path: Path, data: Any) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+_TMP_NAME = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.tmp(\.\w+)?$")  # .<name>.<pid>.<hex>.tmp[.<ext>]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_tmp_files(folder: Path) -> list[Path]:
+    """Delete temporary files (results.json or video writes) left in ``folder`` by writers that no longer run,
+    e.g. after kill -9; files of live writers are kept. Returns the removed paths."""
+    removed = []
+    for path in folder.glob(".*.tmp*") if folder.is_dir() else []:
+        match = _TMP_NAME.match(path.name)
+        if match and not _pid_alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def read_results(path: Path) -> dict[str, Any]:
@@ -140,6 +166,8 @@ class ResultsStore:
         with locked(self.out_dir):
             stored = read_results(self.path)
             self._check(stored)
+            for folder in (self.out_dir, self.out_dir / "videos"):
+                remove_stale_tmp_files(folder)
             write_json_atomic(self.path, self._header(stored))
         return {task: {int(e["seed"]): e for e in entry.get("episodes", [])}
                 for task, entry in stored["tasks"].items()}

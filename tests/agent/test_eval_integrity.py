@@ -208,3 +208,17 @@ def test_f6_results_json_is_strict_json(tmp_path):
     _random_run(tmp_path, episodes=2)
     data = _strict_load(tmp_path / "results.json")
     assert data["tasks"]["FrankaReach-v0"]["summary"]["episodes"] == 2
+
+
+def test_f2_resume_removes_tmp_files_of_dead_writers_only(tmp_path):
+    """A kill -9 during a write leaves a uniquely named tmp file; the next run removes it unless its writer lives."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    (tmp_path / "videos").mkdir()
+    stale = [tmp_path / f".results.json.{dead_pid}.0123abcd.tmp",
+             tmp_path / "videos" / f".FrankaReach-v0_seed1000.{dead_pid}.0123abcd.tmp.mp4"]
+    live = tmp_path / "videos" / f".FrankaReach-v0_seed1001.{os.getpid()}.89abcdef.tmp.mp4"
+    for path in [*stale, live]:
+        path.write_bytes(b"partial")
+    _random_run(tmp_path)
+    assert not any(p.exists() for p in stale) and live.exists()
