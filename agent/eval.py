@@ -279,6 +279,10 @@ def run_suite(cfg: EvalConfig, make_agent: Callable[[gym.Env], Any], label: str 
     ``cfg.jobs > 1`` the episodes run in spawned worker processes and ``make_agent`` must be picklable (an
     :class:`AgentSpec` or a module-level function)."""
     check_tasks(cfg.tasks)
+    if cfg.jobs > 1:
+        from agent.eval_parallel import check_picklable
+
+        check_picklable(make_agent)
     if agent_identity is None and callable(getattr(make_agent, "identity", None)):
         agent_identity = make_agent.identity()
     store = ResultsStore(cfg.out_dir, run_identity(cfg, label, agent_identity), asdict(cfg))

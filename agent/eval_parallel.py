@@ -38,7 +38,8 @@ def _run_job(job: EpisodeJob) -> EpisodeOutcome:
     return _RUNNER.run(job)
 
 
-def _check_picklable(make_agent: Callable[[gym.Env], Any]) -> None:
+def check_picklable(make_agent: Callable[[gym.Env], Any]) -> None:
+    """ValueError unless ``make_agent`` can be sent to spawned workers."""
     try:
         pickle.dumps(make_agent)
     except Exception as exc:  # noqa: BLE001 - pickling can fail in many ways
@@ -52,7 +53,7 @@ def run_parallel(jobs: list[EpisodeJob], make_agent: Callable[[gym.Env], Any], i
 
     An exception in a worker (or in ``on_result``, or Ctrl-C) terminates the pool and propagates; episodes already
     handed to ``on_result`` are kept by the caller."""
-    _check_picklable(make_agent)
+    check_picklable(make_agent)
     ctx = mp.get_context("spawn")
     with ctx.Pool(workers, initializer=_init_worker,
                   initargs=(make_agent, image_size, worker_threads(workers))) as pool:

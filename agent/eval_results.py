@@ -4,7 +4,7 @@
   overrides, model, precision/device request, energy, seed base, image size, max steps). A run whose identity differs
   is refused with :class:`ResultsMismatchError` naming the differing fields, so an eval never reports another run's
   episodes as its own. Files written before identities were recorded are checked on what they hold (label, seed,
-  image size, max steps).
+  image size, max steps). A file without episodes (a run that failed before its first one) may be taken over.
 * Concurrency: every read-modify-write of results.json happens under an exclusive ``fcntl.flock`` on
   ``<out_dir>/.results.lock`` and re-reads the file first, and the atomic replace uses a temporary name unique to the
   writer. Runs with the same identity into one directory (e.g. one per task, or a rerun) therefore merge without
@@ -117,6 +117,12 @@ def summarise(episodes: list[dict]) -> dict[str, Any]:
             "mean_plan_time_s": mean("plan_time_s")}
 
 
+def has_episodes(stored: Mapping[str, Any]) -> bool:
+    """Whether a results dict holds at least one recorded episode."""
+    tasks = stored.get("tasks") or {}
+    return any(isinstance(entry, dict) and entry.get("episodes") for entry in tasks.values())
+
+
 def _legacy_identity(stored: Mapping[str, Any]) -> dict[str, Any]:
     """What a results.json without a ``"run"`` record says about its run: label, seed, image size, max steps."""
     config = stored.get("config") or {}
@@ -127,8 +133,10 @@ def _legacy_identity(stored: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def identity_differences(stored: Mapping[str, Any], identity: Mapping[str, Any]) -> list[str]:
-    """``"field: stored -> requested"`` for each field where the stored results' run differs from ``identity``."""
-    if not stored:
+    """``"field: stored -> requested"`` for each field where the stored results' run differs from ``identity``.
+
+    Results without any episode (e.g. of a run that failed before its first episode) never conflict."""
+    if not has_episodes(stored):
         return []
     recorded = stored.get("run")
     old = recorded if isinstance(recorded, dict) else _legacy_identity(stored)

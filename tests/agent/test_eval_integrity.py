@@ -222,3 +222,12 @@ def test_f2_resume_removes_tmp_files_of_dead_writers_only(tmp_path):
         path.write_bytes(b"partial")
     _random_run(tmp_path)
     assert not any(p.exists() for p in stale) and live.exists()
+
+
+def test_f1_results_without_episodes_do_not_block_a_corrected_run(tmp_path):
+    """A run that failed before its first episode (e.g. a typo in the model path) leaves no episodes to protect."""
+    with pytest.raises(FileNotFoundError):
+        run_suite(EvalConfig(episodes=1, max_steps=1, video=False, out_dir=str(tmp_path)),
+                  AgentSpec(kind="learned", model=str(tmp_path / "typo"), seed=1000), "learned+cem")
+    res = _random_run(tmp_path)
+    assert res["run"]["agent_kind"] == "random" and res["tasks"]["FrankaReach-v0"]["summary"]["episodes"] == 1
