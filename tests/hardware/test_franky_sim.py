@@ -43,14 +43,17 @@ def franky_sim_host():
 
 
 def test_franky_driver_moves_the_simulated_arm(franky_sim_host):
+    from envs.conventions import action_between, integrate_action
     from hardware.franky_driver import FrankyDriver
 
     driver = FrankyDriver(franky_sim_host[0], dynamics_factor=0.2, require_realtime=False)
     driver.connect()
     s0 = driver.current_state()
-    driver.move_delta(np.array([0.02, 0.0, -0.01, 0, 0, 0, 0.5]))
+    target = integrate_action(s0, np.array([0.02, 0.0, -0.01, 0, 0, 0.1, 0.5]))
+    driver.move_to(target, s0)
     s1 = driver.current_state()
-    assert np.allclose(s1[:3] - s0[:3], [0.02, 0.0, -0.01], atol=3e-3)
+    assert np.allclose(s1[:3], target[:3], atol=3e-3)
+    assert abs(action_between(s1, target)[5]) < 0.02  # orientation reached (base-frame yaw delta of 0.1 rad)
     assert s1[6] > s0[6]
     driver.close()
 

@@ -64,6 +64,11 @@ def test_gripper_limits():
     assert np.isclose(rep.target[6], 1.0) and np.isclose(rep.action[6], 0.1)
 
 
+def test_bad_config():
+    with pytest.raises(ValueError, match="workspace_low"):
+        SafetyConfig(workspace_low=(1, 0, 0), workspace_high=(0, 1, 1))
+
+
 def test_state_in_workspace():
     assert state_in_workspace(STATE, CFG)
     far = STATE.copy()
@@ -171,7 +176,7 @@ def test_f15_property_strict_mode_only_raises_or_satisfies_limits(data):
     {"max_translation": -0.05}, {"max_rotation": float("nan")}, {"max_rotation": 4.0},
     {"gripper_low": 1.0, "gripper_high": 0.0}, {"gripper_low": 0.5, "gripper_high": 0.5}, {"gripper_high": 1.5},
     {"gripper_low": float("nan")}, {"workspace_low": (float("nan"), 0.0, 0.0)},
-    {"workspace_high": (0.75, float("inf"), 0.6)}, {"workspace_low": (1, 0, 0), "workspace_high": (0, 1, 1)},
+    {"workspace_high": (0.75, float("inf"), 0.6)},
     {"workspace_low": (0.25, -0.4)}, {"watchdog_timeout_s": 0.0}, {"watchdog_timeout_s": float("nan")},
     {"max_orientation_deviation": (0.0, 0.8, math.pi)}, {"max_orientation_deviation": (0.8, 0.8, 4.0)},
     {"orientation_reference": (float("nan"), 0, 0)}, {"state_margin": -0.01}, {"state_margin": float("nan")},
