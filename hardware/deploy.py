@@ -272,7 +272,6 @@ def run(args: argparse.Namespace) -> EpisodePaths:
     """Validate, reserve a new episode number, load the agent, run; on any failure stop the arm, keep the log and
     re-raise. Returns the episode's paths."""
     import agent.factory as factory
-    from hardware.env import SafeStop
 
     validate_args(args)
     paths = reserve_episode(args.out)
@@ -291,7 +290,7 @@ def run(args: argparse.Namespace) -> EpisodePaths:
                 guard.disarm()  # from here on a SIGTERM cannot interrupt the safe stop and the saving
         except BaseException as exc:  # noqa: BLE001 - every failure ends in a safe stop with the log kept
             failure = exc
-        if failure is not None and not isinstance(failure, SafeStop):
+        if failure is not None and env.ended is None:  # the env has not stopped and logged this one itself
             env.safe_stop(f"deploy stopped ({_status(failure)})", failure)
         if failure is None and guard.received:
             failure = Terminated("received SIGTERM")
