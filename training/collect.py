@@ -28,7 +28,9 @@ COLLECT_MAY_CHANGE = ("episodes", "out_dir")
 @dataclass(frozen=True)
 class CollectConfig:
     """policy_mix: fractions of episodes from (noisy expert, random actions); expert_noise in units of the
-    0.05 m step; gripper_prob: chance per step that a random policy also moves the gripper."""
+    0.05 m step; gripper_prob: chance per step that a random policy also moves the gripper; randomize: a scene
+    randomisation preset name (envs.randomization.PRESETS), seeded per episode so the goal image shares the
+    episode's scene."""
 
     task: str = "FrankaReach-v0"
     out_dir: str = "data/reach"
@@ -40,9 +42,11 @@ class CollectConfig:
     expert_noise: float = 0.6
     random_step: float = 0.05
     gripper_prob: float = 0.3
+    randomize: str = "none"  # scene randomisation preset of envs.randomization (Franka envs): none, all, lighting, ...
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
+        check_str(owner, "randomize", self.randomize)
         check_str(owner, "task", self.task)
         check_str(owner, "out_dir", self.out_dir)
         for name, minimum in (("episodes", 1), ("steps", 1), ("image_size", 8), ("seed", 0)):
@@ -84,7 +88,7 @@ def collect_episode(env: gym.Env, cfg: CollectConfig, seed: int) -> dict:
         "frames": np.stack(frames), "states": np.stack(states), "actions": np.stack(actions),
         "meta": {"task": cfg.task, "image_size": cfg.image_size, "control_hz": env.unwrapped.control_hz,
                  "seed": seed, "policy": "noisy_expert" if use_expert else "random",
-                 "success": bool(info["is_success"])},
+                 "success": bool(info["is_success"]), "randomize": cfg.randomize},
     }
 
 
@@ -100,8 +104,9 @@ def check_existing_dataset(out: Path, cfg: CollectConfig) -> bool:
         except (OSError, ValueError) as exc:
             raise ValueError(f"{stored}: unreadable collect config ({exc})") from exc
         current = asdict(cfg)
+        defaults = asdict(CollectConfig())  # fields added after a dataset was collected count as their defaults
         differing = sorted(k for k in set(saved) | set(current)
-                           if k not in COLLECT_MAY_CHANGE and saved.get(k) != current.get(k))
+                           if k not in COLLECT_MAY_CHANGE and saved.get(k, defaults.get(k)) != current.get(k))
         if differing:
             changes = ", ".join(f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in differing)
             raise ValueError(f"{out} was collected with another config ({changes}); only {list(COLLECT_MAY_CHANGE)} "
@@ -126,7 +131,8 @@ def collect(cfg: CollectConfig) -> Path:
 
     out = Path(cfg.out_dir)
     record = not out.exists() or check_existing_dataset(out, cfg)
-    env = gym.make(cfg.task, image_size=cfg.image_size, max_episode_steps=cfg.steps + 1)
+    extra = {} if cfg.randomize == "none" else {"randomize": cfg.randomize}  # robosuite ids take no randomize
+    env = gym.make(cfg.task, image_size=cfg.image_size, max_episode_steps=cfg.steps + 1, **extra)
     try:
         out.mkdir(parents=True, exist_ok=True)
         if record:
