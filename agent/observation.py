@@ -12,6 +12,11 @@ from typing import Any
 import numpy as np
 
 MIN_IMAGE_SIDE = 8  # smaller frames carry no usable content; the encoder would upsample noise
+# Plausible proprioceptive states (envs.conventions): xyz in metres in the robot base frame, Euler angles in
+# radians, gripper 0 (open) .. 1 (closed). Anything beyond these is a unit or frame mistake, not a robot pose.
+MAX_ABS_POSITION_M = 10.0
+MAX_ABS_ANGLE_RAD = 2 * np.pi + 1e-3
+GRIPPER_RANGE = (-0.5, 1.5)
 
 
 def centre_crop_square(image: np.ndarray) -> np.ndarray:
@@ -51,4 +56,16 @@ def check_obs(obs: Any, name: str = "obs", need_state: bool = True) -> tuple[np.
             raise ValueError(f"{name}['state'] must have shape (7,), got {state.shape}")
         if not np.all(np.isfinite(state)):
             raise ValueError(f"{name}['state'] contains NaN or inf: {state}")
+        check_state_range(state, f"{name}['state']")
     return image, state
+
+
+def check_state_range(state: np.ndarray, name: str = "state") -> None:
+    """ValueError naming the entry when a (7,) state is outside plausible robot values (e.g. 1e30 or millimetres)."""
+    if np.any(np.abs(state[:3]) > MAX_ABS_POSITION_M):
+        raise ValueError(f"{name} xyz {state[:3].tolist()} is beyond {MAX_ABS_POSITION_M} m from the robot base "
+                         f"(positions are metres in the base frame)")
+    if np.any(np.abs(state[3:6]) > MAX_ABS_ANGLE_RAD):
+        raise ValueError(f"{name} roll/pitch/yaw {state[3:6].tolist()} are not angles in radians")
+    if not GRIPPER_RANGE[0] <= state[6] <= GRIPPER_RANGE[1]:
+        raise ValueError(f"{name} gripper {state[6]} outside 0 (open) .. 1 (closed)")

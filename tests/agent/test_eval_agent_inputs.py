@@ -66,3 +66,15 @@ def test_centre_crop_square_keeps_square_images():
     assert centre_crop_square(img) is img or np.array_equal(centre_crop_square(img), img)
     image, _ = check_obs(_obs(img))
     assert np.array_equal(image, img)
+
+
+@pytest.mark.parametrize("index,value,match", [(0, 1e30, "metres"), (2, -50.0, "metres"), (4, 100.0, "radians"),
+                                               (6, 5.0, "gripper")])
+def test_f26_implausible_state_is_named_not_blamed_on_the_cost(index, value, match):
+    """Regression (probe row 'Agent.act state 1e30'): was 'cost_fn returned NaN costs'."""
+    from agent.observation import check_obs
+
+    state = np.zeros(7)
+    state[index] = value
+    with pytest.raises(ValueError, match=match):
+        check_obs({"image": np.zeros((64, 64, 3), np.uint8), "state": state})
