@@ -5,6 +5,9 @@ Errors are one line on stderr naming the program and the problem, with exit stat
 traceback): the one-line wrapper runs *inside* the hydra task function, because hydra would otherwise catch the
 exception and print its own traceback. The configs disable hydra's ``.hydra/`` output and log files, so a run
 writes only under its ``out_dir``.
+
+Under ``torchrun`` every process runs the same command: only rank 0 prints the result, and an error line names the
+rank that failed (``vjepa-posttrain[rank 1]: error: ...``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from agent.cli_errors import cli_errors
+from training.distributed import env_rank, env_world_size, is_main_process
 
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "configs")
 _NOT_FIELDS = ("hydra", "defaults")  # hydra's own keys in the yaml files, not config fields
@@ -33,10 +37,17 @@ def to_dataclass(cls: type, cfg: DictConfig) -> Any:
     return cls(**data)
 
 
+def program_name(prog: str) -> str:
+    """``prog``, tagged with this process's rank when torchrun started several processes."""
+    return f"{prog}[rank {env_rank()}]" if env_world_size() > 1 else prog
+
+
 def _entry(prog: str, config_name: str, run: Callable[[DictConfig], Any]) -> Callable[[], None]:
     @hydra.main(version_base=None, config_path=CONFIG_DIR, config_name=config_name)
     def _main(cfg: DictConfig) -> None:
-        print(cli_errors(prog)(run)(cfg))
+        result = cli_errors(program_name(prog))(run)(cfg)
+        if is_main_process():
+            print(result)
 
     return _main
 

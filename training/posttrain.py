@@ -7,6 +7,8 @@ predictions layer-normed before the loss and before being fed back; ground-truth
 Resumes from ``<out_dir>/last.pt`` after a kill with identical state; resuming under a config that differs in
 a field outside ``POSTTRAIN_MAY_CHANGE`` (or with a changed encoder checkpoint file) is refused.
 ``<out_dir>/config.json`` is written only after the config is checked and the data and encoder are loaded.
+Runs unchanged under ``torchrun`` (``training.distributed``): DDP around the predictor, the global batch of
+``batch_size`` clips split over the processes and ``accum_steps`` micro-batches, rank 0 logs and checkpoints.
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 from tqdm import tqdm
 
+from training.distributed import (DistContext, barrier, check_device_name, check_same_on_all_ranks,
+                                  distributed_context, global_mean, micro_batch_size, rank_micro_batches,
+                                  sync_unless, wrap_ddp)
 from training.lerobot import DATA_FORMATS, load_training_episodes
 from training.schedule import warmup_constant_decay
 from training.checks import build_named, check_file_name, check_float, check_int, check_schedule, check_str, inside
@@ -26,8 +32,13 @@ from training.state import (LogWriter, TrainingStateError, file_sha256, record_r
 
 # Config fields that may differ when a run resumes from its last.pt (they do not change the weights trained up to
 # the checkpoint): train longer/shorter (`steps`, the LR schedule is recomputed for the new total), `stop_after`,
-# checkpoint cadence, thread count, the output file name and where the run directory now lives.
-POSTTRAIN_MAY_CHANGE = ("steps", "stop_after", "ckpt_every", "threads", "out_dir", "save_name")
+# checkpoint cadence, thread count, the output file name, where the run directory now lives, the device and the
+# gradient accumulation (the global batch and its clips stay the same). The number of processes is no config field:
+# a checkpoint holds the global state, so a run may resume on another number of processes or machines.
+POSTTRAIN_MAY_CHANGE = ("steps", "stop_after", "ckpt_every", "threads", "out_dir", "save_name", "device",
+                        "accum_steps")
+# Why ranks may disagree on what they read: say what to fix.
+SHARED_FILES_HINT = "every process must see the same out_dir and data_dir (a shared filesystem on several machines)"
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,8 @@ class PosttrainConfig:
     threads: int = 2
     save_name: str = "model"
     stop_after: int | None = None  # end this run (checkpointed) at this step, e.g. to train in time slices
+    device: str = "auto"  # auto (CUDA when present, else CPU) | cpu | cuda | cuda:N (one process only)
+    accum_steps: int = 1  # micro-batches per step and process: batch_size / (processes * accum_steps) clips each
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -59,8 +72,10 @@ class PosttrainConfig:
         if self.data_format not in DATA_FORMATS:
             raise ValueError(f"{owner}.data_format must be one of {DATA_FORMATS}, got {self.data_format!r}")
         for name, minimum in (("frames_per_clip", 2), ("rollout_steps", 1), ("batch_size", 1), ("steps", 1),
-                              ("ckpt_every", 1), ("threads", 1), ("seed", 0)):
+                              ("ckpt_every", 1), ("threads", 1), ("seed", 0), ("accum_steps", 1)):
             check_int(owner, name, getattr(self, name), minimum)
+        micro_batch_size(owner, self.batch_size, 1, self.accum_steps)
+        check_device_name(owner, self.device)
         if self.frames_per_clip < self.rollout_steps + 1:
             raise ValueError(f"{owner}.frames_per_clip must be > rollout_steps, got {self.frames_per_clip} <= "
                              f"{self.rollout_steps}")
@@ -118,7 +133,7 @@ def build_model(cfg: PosttrainConfig):
 
 
 def check_episode_lengths(episodes, data_dir: str, frames_per_clip: int) -> None:
-    """Every episode must hold a whole clip (sample_batch draws clips from any episode)."""
+    """Every episode must hold a whole clip (sample_clips draws clips from any episode)."""
     short = [ep.frames.shape[0] for ep in episodes if ep.frames.shape[0] < frames_per_clip]
     if short:
         raise ValueError(f"{len(short)} episodes under {data_dir} are shorter than frames_per_clip="
@@ -126,26 +141,27 @@ def check_episode_lengths(episodes, data_dir: str, frames_per_clip: int) -> None
 
 
 @torch.no_grad()
-def encode_dataset(model, episodes, batch: int = 256) -> list[torch.Tensor]:
-    """Per episode latents (T, N, D) from the frozen encoder (layer-normed)."""
+def encode_dataset(model, episodes, batch: int = 256, show: bool = True) -> list[torch.Tensor]:
+    """Per episode latents (T, N, D) from the frozen encoder (layer-normed), kept on the CPU."""
     out = []
-    for ep in tqdm(episodes, desc="encode frames", leave=False):
-        out.append(torch.cat([model.encode(ep.frames[i:i + batch]) for i in range(0, len(ep.frames), batch)]))
+    for ep in tqdm(episodes, desc="encode frames", leave=False, disable=not show):
+        out.append(torch.cat([model.encode(ep.frames[i:i + batch]).cpu() for i in range(0, len(ep.frames), batch)]))
     return out
 
 
-def sample_batch(latents, episodes, cfg: PosttrainConfig, gen: torch.Generator):
-    """Random clips: z (B, T, N, D), actions (B, T-1, 7), states (B, T, 7)."""
-    T = cfg.frames_per_clip
-    lengths = torch.tensor([z.shape[0] for z in latents])
-    ep_idx = torch.randint(len(latents), (cfg.batch_size,), generator=gen)
-    zs, acts, sts = [], [], []
-    for e in ep_idx.tolist():
-        start = int(torch.randint(int(lengths[e]) - T + 1, (1,), generator=gen))
-        zs.append(latents[e][start:start + T])
-        acts.append(torch.from_numpy(episodes[e].actions[start:start + T - 1]))
-        sts.append(torch.from_numpy(episodes[e].states[start:start + T]))
-    return torch.stack(zs), torch.stack(acts), torch.stack(sts)
+def sample_clips(lengths: list[int], batch_size: int, frames: int, gen: torch.Generator) -> list[tuple[int, int]]:
+    """The global batch of one step: ``batch_size`` random (episode, start frame) pairs. Every process draws the
+    same pairs from the same generator and trains on its share (training.distributed.rank_micro_batches)."""
+    ep_idx = torch.randint(len(lengths), (batch_size,), generator=gen)
+    return [(e, int(torch.randint(lengths[e] - frames + 1, (1,), generator=gen))) for e in ep_idx.tolist()]
+
+
+def gather_clips(latents, episodes, picks: list[tuple[int, int]], frames: int, device: torch.device):
+    """The clips ``picks`` on ``device``: z (B, T, N, D), actions (B, T-1, 7), states (B, T, 7)."""
+    zs = torch.stack([latents[e][s:s + frames] for e, s in picks])
+    acts = torch.stack([torch.from_numpy(episodes[e].actions[s:s + frames - 1]) for e, s in picks])
+    sts = torch.stack([torch.from_numpy(episodes[e].states[s:s + frames]) for e, s in picks])
+    return zs.to(device), acts.to(device), sts.to(device)
 
 
 def ac_losses(model, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, rollout_steps: int):
@@ -160,28 +176,81 @@ def ac_losses(model, z: torch.Tensor, actions: torch.Tensor, states: torch.Tenso
     return tf_loss, roll_loss
 
 
+class ACLoss(nn.Module):
+    """:func:`ac_losses` as a module whose only parameters are the predictor's: the module DDP wraps (the frozen
+    encoder is held outside the module tree, so it is neither wrapped nor synchronised)."""
+
+    def __init__(self, model, rollout_steps: int) -> None:
+        super().__init__()
+        self.predictor = model.predictor
+        self._model = (model,)  # a tuple is not registered as a submodule
+        self.rollout_steps = rollout_steps
+
+    def forward(self, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor):
+        return ac_losses(self._model[0], z, actions, states, self.rollout_steps)
+
+
+def train_step(loss_fn: nn.Module, micro_batches: list[list[tuple[int, int]]], latents, episodes,
+               cfg: PosttrainConfig, ctx: DistContext) -> torch.Tensor:
+    """Forward + backward of this rank's micro-batches (gradients summed, DDP-averaged over ranks on the last);
+    returns this rank's mean (teacher forcing, rollout) losses as a (2,) tensor."""
+    total = torch.zeros(2, device=ctx.device)
+    for i, part in enumerate(micro_batches):
+        z, actions, states = gather_clips(latents, episodes, part, cfg.frames_per_clip, ctx.device)
+        with sync_unless(loss_fn, skip=i < len(micro_batches) - 1):
+            tf_loss, roll_loss = loss_fn(z, actions, states)
+            ((tf_loss + roll_loss) / len(micro_batches)).backward()
+        total += torch.stack([tf_loss.detach(), roll_loss.detach()])
+    return total / len(micro_batches)
+
+
 def posttrain(cfg: PosttrainConfig) -> Path:
     """Train the predictor; returns the path base of the saved world model (``<out_dir>/<save_name>``), or the
-    checkpoint path ``<out_dir>/last.pt`` when the run ended early at ``cfg.stop_after``."""
+    checkpoint path ``<out_dir>/last.pt`` when the run ended early at ``cfg.stop_after``. Under torchrun every
+    process calls this; rank 0 writes the files."""
     torch.set_num_threads(cfg.threads)
+    with distributed_context(cfg.device) as ctx:
+        return _posttrain(cfg, ctx)
+
+
+def _checkpoint(cfg: PosttrainConfig, ctx: DistContext, encoder_sha: str | None, model, opt, sched,
+                gen: torch.Generator, step: int) -> None:
+    """Rank 0 writes ``last.pt`` atomically (the global state: any number of processes can resume it); the
+    other ranks wait."""
+    if ctx.is_main:
+        save_training_state(Path(cfg.out_dir) / "last.pt", {
+            "kind": "posttrain", "config": asdict(cfg), "encoder_sha256": encoder_sha,
+            "predictor": model.predictor.state_dict(), "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(), "generator": gen.get_state(), "step": step,
+            "world_size": ctx.world_size})
+    barrier(ctx)
+
+
+def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
+    micro_batch_size("PosttrainConfig", cfg.batch_size, ctx.world_size, cfg.accum_steps)
     out = Path(cfg.out_dir)
     save_base = inside(out, cfg.save_name, "save_name")
-    state = resume_state(out, "posttrain", asdict(cfg), POSTTRAIN_MAY_CHANGE, cfg.steps, defaults=asdict(PosttrainConfig()))
+    state = resume_state(out, "posttrain", asdict(cfg), POSTTRAIN_MAY_CHANGE, cfg.steps,
+                         defaults=asdict(PosttrainConfig()))
+    check_same_on_all_ranks(ctx, "the checkpoint step to resume from (-1: none)",
+                            -1 if state is None else int(state["step"]), SHARED_FILES_HINT)
     encoder_sha = encoder_fingerprint(cfg)
     if state is not None:
         check_encoder_unchanged(out / "last.pt", state.get("encoder_sha256"), encoder_sha)
     episodes, bad = load_training_episodes(cfg.data_dir, cfg.data_format)
+    check_same_on_all_ranks(ctx, "the number of training episodes", len(episodes), SHARED_FILES_HINT)
     check_episode_lengths(episodes, cfg.data_dir, cfg.frames_per_clip)
-    model = build_model(cfg)
+    model = build_model(cfg).to(ctx.device)
     t0 = time.perf_counter()
-    latents = encode_dataset(model, episodes)
+    latents = encode_dataset(model, episodes, show=ctx.is_main)
     encode_s = time.perf_counter() - t0
     params = [p for p in model.predictor.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: warmup_constant_decay(s, cfg.steps, cfg.warmup, cfg.decay))
     gen = torch.Generator().manual_seed(cfg.seed)
-    record_run_config(out, asdict(cfg))
+    if ctx.is_main:
+        record_run_config(out, asdict(cfg))
     step = 0
     if state is not None:
         model.predictor.load_state_dict(state["predictor"])
@@ -191,39 +260,44 @@ def posttrain(cfg: PosttrainConfig) -> Path:
         set_rng_state(state["rng"])
         step = int(state["step"])
     model.predictor.train()
-    log = LogWriter(out / "log.jsonl")
-    bar = tqdm(total=cfg.steps, initial=step, desc="posttrain")
-    while step < cfg.steps:
-        z, actions, states = sample_batch(latents, episodes, cfg, gen)
-        tf_loss, roll_loss = ac_losses(model, z, actions, states, cfg.rollout_steps)
-        loss = tf_loss + roll_loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        step += 1
-        bar.update(1)
-        bar.set_postfix(tf=f"{tf_loss.item():.4f}", roll=f"{roll_loss.item():.4f}")
-        log.write({"step": step, "loss": loss.item(), "teacher_forcing": tf_loss.item(),
-                   "rollout": roll_loss.item(), "lr": sched.get_last_lr()[0]})
-        stopping = cfg.stop_after is not None and cfg.stop_after <= step < cfg.steps
-        if step % cfg.ckpt_every == 0 or step == cfg.steps or stopping:
-            log.flush()
-            save_training_state(out / "last.pt", {
-                "kind": "posttrain", "config": asdict(cfg), "encoder_sha256": encoder_sha,
-                "predictor": model.predictor.state_dict(), "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(), "generator": gen.get_state(), "step": step})
-        if stopping:
-            bar.close()
+    loss_fn = wrap_ddp(ACLoss(model, cfg.rollout_steps), ctx)  # after loading: DDP broadcasts rank 0's weights
+    lengths = [int(z.shape[0]) for z in latents]
+    log = LogWriter(out / "log.jsonl") if ctx.is_main else None
+    bar = tqdm(total=cfg.steps, initial=step, desc="posttrain", disable=not ctx.is_main)
+    try:
+        while step < cfg.steps:
+            picks = sample_clips(lengths, cfg.batch_size, cfg.frames_per_clip, gen)
+            opt.zero_grad(set_to_none=True)
+            losses = train_step(loss_fn, rank_micro_batches(picks, ctx, cfg.accum_steps), latents, episodes,
+                                cfg, ctx)
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            losses = global_mean(losses, ctx)
+            tf_loss, roll_loss = losses.tolist()
+            bar.update(1)
+            bar.set_postfix(tf=f"{tf_loss:.4f}", roll=f"{roll_loss:.4f}")
+            if log is not None:
+                log.write({"step": step, "loss": losses.sum().item(), "teacher_forcing": tf_loss,
+                           "rollout": roll_loss, "lr": sched.get_last_lr()[0]})
+            stopping = cfg.stop_after is not None and cfg.stop_after <= step < cfg.steps
+            if step % cfg.ckpt_every == 0 or step == cfg.steps or stopping:
+                if log is not None:
+                    log.flush()
+                _checkpoint(cfg, ctx, encoder_sha, model, opt, sched, gen, step)
+            if stopping:
+                return out / "last.pt"
+    finally:
+        bar.close()
+        if log is not None:
             log.close()
-            return out / "last.pt"
-    bar.close()
-    log.close()
     model.eval()
     meta = {"trained_by": "training.posttrain", "config": asdict(cfg), "episodes": len(episodes),
-            "corrupt_skipped": len(bad), "encode_seconds": round(encode_s, 1)}
-    return save_model(model, save_base, meta)
+            "corrupt_skipped": len(bad), "encode_seconds": round(encode_s, 1), "processes": ctx.world_size}
+    saved = save_model(model, save_base, meta) if ctx.is_main else save_base
+    barrier(ctx)
+    return saved
 
 
 def save_model(model, base: Path, meta: dict) -> Path:

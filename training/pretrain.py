@@ -6,6 +6,10 @@ Loss = mean L1 over the mask configurations (8 x 0.15 and 2 x 0.7 blocks); the t
 context encoder. Resumes from ``<out_dir>/last.pt`` (refused when the config differs in a field outside
 ``PRETRAIN_MAY_CHANGE``); writes ``<out_dir>/config.json`` once the data is loaded and ``<out_dir>/encoder.pt``
 ({"encoder", "target_encoder", "config"}) for post-training.
+Runs unchanged under ``torchrun`` (``training.distributed``): DDP around the context encoder + mask predictor, the
+EMA target updated identically on every rank, the global batch of ``batch_size`` clips split over the processes
+and ``accum_steps`` micro-batches (the masks of a step are shared by its whole global batch), rank 0 logs and
+checkpoints.
 """
 
 from __future__ import annotations
@@ -16,19 +20,26 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from tqdm import tqdm
 
 from training.dataset import ClipDataset, load_episodes
 from training.masks import DEFAULT_MASKS, context_target_ids, sample_block_mask
 from training.schedule import warmup_constant_decay
 from training.checks import build_named, check_float, check_int, check_schedule, check_str
+from training.distributed import (DistContext, barrier, check_device_name, check_same_on_all_ranks,
+                                  distributed_context, global_mean, micro_batch_size, rank_micro_batches,
+                                  sync_unless, wrap_ddp)
 from training.state import (LogWriter, record_run_config, resume_state, save_torch_atomic, save_training_state,
                             set_rng_state)
 
 # Config fields that may differ when a run resumes from its last.pt (they do not change the trained weights up to
 # the checkpoint): train longer/shorter (`steps`, the LR schedule is recomputed for the new total), checkpoint
-# cadence, thread count, and where the run directory now lives.
-PRETRAIN_MAY_CHANGE = ("steps", "ckpt_every", "threads", "out_dir")
+# cadence, thread count, where the run directory now lives, the device and the gradient accumulation (the global
+# batch and its clips stay the same). The number of processes is no config field: a checkpoint holds the global
+# state, so a run may resume on another number of processes or machines.
+PRETRAIN_MAY_CHANGE = ("steps", "ckpt_every", "threads", "out_dir", "device", "accum_steps")
+SHARED_FILES_HINT = "every process must see the same out_dir and data_dir (a shared filesystem on several machines)"
 
 
 @dataclass(frozen=True)
@@ -49,14 +60,18 @@ class PretrainConfig:
     ckpt_every: int = 250
     seed: int = 0
     threads: int = 2
+    device: str = "auto"  # auto (CUDA when present, else CPU) | cpu | cuda | cuda:N (one process only)
+    accum_steps: int = 1  # micro-batches per step and process: batch_size / (processes * accum_steps) clips each
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
         for name in ("data_dir", "out_dir", "encoder", "predictor"):
             check_str(owner, name, getattr(self, name))
         for name, minimum in (("image_size", 8), ("frames_per_clip", 2), ("batch_size", 1), ("steps", 1),
-                              ("ckpt_every", 1), ("threads", 1), ("seed", 0)):
+                              ("ckpt_every", 1), ("threads", 1), ("seed", 0), ("accum_steps", 1)):
             check_int(owner, name, getattr(self, name), minimum)
+        micro_batch_size(owner, self.batch_size, 1, self.accum_steps)
+        check_device_name(owner, self.device)
         check_float(owner, "lr", self.lr, low=0.0, low_open=True)
         check_float(owner, "weight_decay", self.weight_decay, low=0.0)
         check_float(owner, "ema", self.ema, low=0.0, high=1.0, high_open=True)
@@ -77,42 +92,115 @@ def to_video(frames: torch.Tensor, image_size: int) -> torch.Tensor:
     return (x - mean) / std
 
 
-def jepa_loss(encoder, target_encoder, predictor, video: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    grid = encoder.grid(video.shape)
-    with torch.no_grad():
-        h = target_encoder(video)
-        h = F.layer_norm(h, (h.shape[-1],))  # (B, N, D)
-    losses = []
-    B = video.shape[0]
-    for k, mcfg in enumerate(DEFAULT_MASKS):
-        ctx_ids, tgt_ids = context_target_ids(sample_block_mask(grid, mcfg, gen))
-        ctx_ids, tgt_ids = ctx_ids.expand(B, -1), tgt_ids.expand(B, -1)
-        z = encoder(video, masks=ctx_ids)  # (B, Nc, D)
-        pred = predictor(z, ctx_ids, tgt_ids, grid, mask_index=k)  # (B, Nt, D)
-        target = torch.gather(h, 1, tgt_ids[..., None].expand(-1, -1, h.shape[-1]))
-        losses.append((pred - target).abs().mean())
-    return torch.stack(losses).mean()
+Masks = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+def sample_masks(grid: tuple[int, int, int], gen: torch.Generator) -> Masks:
+    """(context ids, target ids) per mask configuration of DEFAULT_MASKS, for one step: shared by every clip of
+    the global batch (drawn from the shared generator, so identical on every rank and micro-batch)."""
+    return [context_target_ids(sample_block_mask(grid, mcfg, gen)) for mcfg in DEFAULT_MASKS]
+
+
+@torch.no_grad()
+def target_features(target_encoder: nn.Module, video: torch.Tensor) -> torch.Tensor:
+    """Layer-normed tokens (B, N, D) of the EMA target encoder (no gradient)."""
+    h = target_encoder(video)
+    return F.layer_norm(h, (h.shape[-1],))
+
+
+class JepaLoss(nn.Module):
+    """Mean over the mask configurations of the L1 between predicted and target tokens: the trained context
+    encoder + mask predictor as one module (what DDP wraps; the EMA target encoder stays outside)."""
+
+    def __init__(self, encoder: nn.Module, predictor: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.predictor = predictor
+
+    def forward(self, video: torch.Tensor, h: torch.Tensor, masks: Masks) -> torch.Tensor:
+        grid = self.encoder.grid(video.shape)
+        B = video.shape[0]
+        losses = []
+        for k, (ctx_ids, tgt_ids) in enumerate(masks):
+            ctx_ids, tgt_ids = ctx_ids.expand(B, -1), tgt_ids.expand(B, -1)
+            z = self.encoder(video, masks=ctx_ids)  # (B, Nc, D)
+            pred = self.predictor(z, ctx_ids, tgt_ids, grid, mask_index=k)  # (B, Nt, D)
+            target = torch.gather(h, 1, tgt_ids[..., None].expand(-1, -1, h.shape[-1]))
+            losses.append((pred - target).abs().mean())
+        return torch.stack(losses).mean()
+
+
+def train_step(loss_fn: nn.Module, target: nn.Module, micro_batches: list[list[int]], data: ClipDataset,
+               masks: Masks, cfg: "PretrainConfig", ctx: DistContext) -> torch.Tensor:
+    """Forward + backward of this rank's micro-batches (gradients summed, DDP-averaged over ranks on the last);
+    returns this rank's mean loss (a 0-d tensor)."""
+    masks = [(c.to(ctx.device), t.to(ctx.device)) for c, t in masks]
+    total = torch.zeros((), device=ctx.device)
+    for i, part in enumerate(micro_batches):
+        frames = torch.stack([data[j]["frames"] for j in part])  # (b, T, H, W, 3)
+        video = to_video(frames, cfg.image_size).to(ctx.device)
+        with sync_unless(loss_fn, skip=i < len(micro_batches) - 1):
+            loss = loss_fn(video, target_features(target, video), masks)
+            (loss / len(micro_batches)).backward()
+        total += loss.detach()
+    return total / len(micro_batches)
+
+
+@torch.no_grad()
+def ema_update(target: nn.Module, encoder: nn.Module, momentum: float) -> None:
+    """target <- momentum * target + (1 - momentum) * encoder (the same on every rank: DDP keeps the encoders
+    equal)."""
+    for pt, pe in zip(target.parameters(), encoder.parameters()):
+        pt.mul_(momentum).add_(pe.detach(), alpha=1 - momentum)
 
 
 def pretrain(cfg: PretrainConfig) -> Path:
-    """Train (or resume) the encoder; returns the path of ``<out_dir>/encoder.pt``."""
+    """Train (or resume) the encoder; returns the path of ``<out_dir>/encoder.pt``. Under torchrun every process
+    calls this; rank 0 writes the files."""
+    torch.set_num_threads(cfg.threads)
+    with distributed_context(cfg.device) as ctx:
+        return _pretrain(cfg, ctx)
+
+
+def _checkpoint(cfg: PretrainConfig, ctx: DistContext, encoder, target, predictor, opt, sched,
+                gen: torch.Generator, step: int) -> None:
+    """Rank 0 writes ``last.pt`` atomically (the global state: any number of processes can resume it); the
+    other ranks wait."""
+    if ctx.is_main:
+        save_training_state(Path(cfg.out_dir) / "last.pt", {
+            "kind": "pretrain", "config": asdict(cfg),
+            "encoder": encoder.state_dict(), "target_encoder": target.state_dict(),
+            "predictor": predictor.state_dict(), "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(), "generator": gen.get_state(), "step": step,
+            "world_size": ctx.world_size})
+    barrier(ctx)
+
+
+def _pretrain(cfg: PretrainConfig, ctx: DistContext) -> Path:
     from world_model.encoder import build_encoder
     from world_model.mask_predictor import build_mask_predictor
 
-    torch.set_num_threads(cfg.threads)
+    micro_batch_size("PretrainConfig", cfg.batch_size, ctx.world_size, cfg.accum_steps)
     out = Path(cfg.out_dir)
-    state = resume_state(out, "pretrain", asdict(cfg), PRETRAIN_MAY_CHANGE, cfg.steps, defaults=asdict(PretrainConfig()))
+    state = resume_state(out, "pretrain", asdict(cfg), PRETRAIN_MAY_CHANGE, cfg.steps,
+                         defaults=asdict(PretrainConfig()))
+    check_same_on_all_ranks(ctx, "the checkpoint step to resume from (-1: none)",
+                            -1 if state is None else int(state["step"]), SHARED_FILES_HINT)
     torch.manual_seed(cfg.seed)
     episodes, _ = load_episodes(cfg.data_dir)
+    check_same_on_all_ranks(ctx, "the number of training episodes", len(episodes), SHARED_FILES_HINT)
     data = ClipDataset(episodes, cfg.frames_per_clip)
     encoder = build_named("PretrainConfig", "encoder", build_encoder, cfg.encoder)
     predictor = build_named("PretrainConfig", "predictor", build_mask_predictor, cfg.predictor)
     target = copy.deepcopy(encoder).requires_grad_(False)
+    for module in (encoder, predictor, target):  # initialised on the CPU: the same weights on any device
+        module.to(ctx.device)
     params = list(encoder.parameters()) + list(predictor.parameters())
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_constant_decay(s, cfg.steps, cfg.warmup, cfg.decay))
     gen = torch.Generator().manual_seed(cfg.seed)
-    record_run_config(out, asdict(cfg))
+    if ctx.is_main:
+        record_run_config(out, asdict(cfg))
     step = 0
     if state is not None:
         encoder.load_state_dict(state["encoder"])
@@ -123,32 +211,38 @@ def pretrain(cfg: PretrainConfig) -> Path:
         gen.set_state(state["generator"])
         set_rng_state(state["rng"])
         step = int(state["step"])
-    log = LogWriter(out / "log.jsonl")
-    bar = tqdm(total=cfg.steps, initial=step, desc="pretrain")
-    while step < cfg.steps:
-        idx = torch.randint(len(data), (cfg.batch_size,), generator=gen)
-        frames = torch.stack([data[int(i)]["frames"] for i in idx])  # (B, T, H, W, 3)
-        loss = jepa_loss(encoder, target, predictor, to_video(frames, cfg.image_size), gen)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        with torch.no_grad():
-            for pt, pe in zip(target.parameters(), encoder.parameters()):
-                pt.mul_(cfg.ema).add_(pe.detach(), alpha=1 - cfg.ema)
-        step += 1
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.4f}")
-        log.write({"step": step, "loss": loss.item(), "lr": sched.get_last_lr()[0]})
-        if step % cfg.ckpt_every == 0 or step == cfg.steps:
-            log.flush()
-            save_training_state(out / "last.pt", {
-                "kind": "pretrain", "config": asdict(cfg),
-                "encoder": encoder.state_dict(), "target_encoder": target.state_dict(),
-                "predictor": predictor.state_dict(), "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(), "generator": gen.get_state(), "step": step})
-    bar.close()
-    log.close()
-    return save_torch_atomic(out / "encoder.pt", {"encoder": encoder.state_dict(),
-                                                  "target_encoder": target.state_dict(), "config": cfg.encoder})
+    loss_fn = wrap_ddp(JepaLoss(encoder, predictor), ctx)  # after loading: DDP broadcasts rank 0's weights
+    grid = encoder.grid((1, 3, cfg.frames_per_clip, cfg.image_size, cfg.image_size))
+    log = LogWriter(out / "log.jsonl") if ctx.is_main else None
+    bar = tqdm(total=cfg.steps, initial=step, desc="pretrain", disable=not ctx.is_main)
+    try:
+        while step < cfg.steps:
+            idx = torch.randint(len(data), (cfg.batch_size,), generator=gen).tolist()
+            masks = sample_masks(grid, gen)
+            opt.zero_grad(set_to_none=True)
+            loss = train_step(loss_fn, target, rank_micro_batches(idx, ctx, cfg.accum_steps), data, masks, cfg, ctx)
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            ema_update(target, encoder, cfg.ema)
+            step += 1
+            loss = global_mean(loss, ctx).item()
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.4f}")
+            if log is not None:
+                log.write({"step": step, "loss": loss, "lr": sched.get_last_lr()[0]})
+            if step % cfg.ckpt_every == 0 or step == cfg.steps:
+                if log is not None:
+                    log.flush()
+                _checkpoint(cfg, ctx, encoder, target, predictor, opt, sched, gen, step)
+    finally:
+        bar.close()
+        if log is not None:
+            log.close()
+    path = out / "encoder.pt"
+    if ctx.is_main:
+        save_torch_atomic(path, {"encoder": encoder.state_dict(), "target_encoder": target.state_dict(),
+                                 "config": cfg.encoder})
+    barrier(ctx)
+    return path
+
