@@ -12,6 +12,8 @@ from typing import Callable, Protocol
 import cv2
 import numpy as np
 
+from agent.observation import centre_crop_square  # the same crop the agent applies to non-square images
+
 
 class CameraError(RuntimeError):
     """The camera failed to deliver a frame after the allowed retries."""
@@ -21,13 +23,6 @@ class Camera(Protocol):
     def read(self) -> np.ndarray:
         """RGB uint8 (H, W, 3)."""
     def close(self) -> None: ...
-
-
-def centre_crop_square(image: np.ndarray) -> np.ndarray:
-    h, w = image.shape[:2]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    return image[top:top + side, left:left + side]
 
 
 MIN_FRAME_SIDE = 32  # px: a smaller frame means a misconfigured camera, not something to upscale
