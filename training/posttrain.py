@@ -22,8 +22,8 @@ from torch import nn
 from tqdm import tqdm
 
 from training.distributed import (DistContext, barrier, check_device_name, check_same_on_all_ranks,
-                                  distributed_context, global_mean, micro_batch_size, rank_micro_batches,
-                                  sync_unless, wrap_ddp)
+                                  distributed_context, env_world_size, global_mean, micro_batch_size,
+                                  rank_micro_batches, sync_unless, wrap_ddp)
 from training.lerobot import DATA_FORMATS, load_training_episodes
 from training.schedule import warmup_constant_decay
 from training.checks import build_named, check_file_name, check_float, check_int, check_schedule, check_str, inside
@@ -209,6 +209,8 @@ def posttrain(cfg: PosttrainConfig) -> Path:
     checkpoint path ``<out_dir>/last.pt`` when the run ended early at ``cfg.stop_after``. Under torchrun every
     process calls this; rank 0 writes the files."""
     torch.set_num_threads(cfg.threads)
+    # before joining the process group: every rank refuses an uneven split alike, none waits for the others
+    micro_batch_size("PosttrainConfig", cfg.batch_size, env_world_size(), cfg.accum_steps)
     with distributed_context(cfg.device) as ctx:
         return _posttrain(cfg, ctx)
 
@@ -227,7 +229,6 @@ def _checkpoint(cfg: PosttrainConfig, ctx: DistContext, encoder_sha: str | None,
 
 
 def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
-    micro_batch_size("PosttrainConfig", cfg.batch_size, ctx.world_size, cfg.accum_steps)
     out = Path(cfg.out_dir)
     save_base = inside(out, cfg.save_name, "save_name")
     state = resume_state(out, "posttrain", asdict(cfg), POSTTRAIN_MAY_CHANGE, cfg.steps,

@@ -28,8 +28,8 @@ from training.masks import DEFAULT_MASKS, context_target_ids, sample_block_mask
 from training.schedule import warmup_constant_decay
 from training.checks import build_named, check_float, check_int, check_schedule, check_str
 from training.distributed import (DistContext, barrier, check_device_name, check_same_on_all_ranks,
-                                  distributed_context, global_mean, micro_batch_size, rank_micro_batches,
-                                  sync_unless, wrap_ddp)
+                                  distributed_context, env_world_size, global_mean, micro_batch_size,
+                                  rank_micro_batches, sync_unless, wrap_ddp)
 from training.state import (LogWriter, record_run_config, resume_state, save_torch_atomic, save_training_state,
                             set_rng_state)
 
@@ -158,6 +158,8 @@ def pretrain(cfg: PretrainConfig) -> Path:
     """Train (or resume) the encoder; returns the path of ``<out_dir>/encoder.pt``. Under torchrun every process
     calls this; rank 0 writes the files."""
     torch.set_num_threads(cfg.threads)
+    # before joining the process group: every rank refuses an uneven split alike, none waits for the others
+    micro_batch_size("PretrainConfig", cfg.batch_size, env_world_size(), cfg.accum_steps)
     with distributed_context(cfg.device) as ctx:
         return _pretrain(cfg, ctx)
 
@@ -180,7 +182,6 @@ def _pretrain(cfg: PretrainConfig, ctx: DistContext) -> Path:
     from world_model.encoder import build_encoder
     from world_model.mask_predictor import build_mask_predictor
 
-    micro_batch_size("PretrainConfig", cfg.batch_size, ctx.world_size, cfg.accum_steps)
     out = Path(cfg.out_dir)
     state = resume_state(out, "pretrain", asdict(cfg), PRETRAIN_MAY_CHANGE, cfg.steps,
                          defaults=asdict(PretrainConfig()))
