@@ -2,6 +2,9 @@
 
     vjepa-eval agent=learned planner=cem episodes=50 tasks='[FrankaReach-v0]'
     vjepa-eval agent=oracle planner=cem jobs=2
+    vjepa-eval agent=learned variants=robustness episodes=20          # every variant of agent.eval.VARIANTS
+    vjepa-eval agent=learned 'variants=[nominal,lighting,far_goals]'
+    vjepa-eval agent=learned tasks='[FrankaPickPlace-v0]' subgoals=true subgoal_steps=30
 
 Bad settings (unknown keys such as ``+epsiodes=50``, ``episodes=0``, ``bf16=maybe``, an unknown planner, ...) end
 the run before any episode with one line on stderr and exit status 1 (``VJEPA_DEBUG=1`` shows the traceback).
@@ -20,7 +23,8 @@ from agent.cli_errors import cli_errors
 
 PROG = "vjepa-eval"
 TOP_KEYS = ("agent", "planner", "planner_overrides", "model", "tasks", "episodes", "seed", "image_size",
-            "max_steps", "video", "bf16", "device", "jobs", "energy", "label", "out_dir")
+            "max_steps", "video", "bf16", "device", "jobs", "energy", "label", "out_dir", "variants", "subgoals",
+            "subgoal_steps", "subgoal_energy_threshold")
 ENERGY_KEYS = ("all_frames", "state_weight")
 
 
@@ -77,7 +81,9 @@ def build(cfg: DictConfig, out_dir: str) -> tuple[Any, Any, str]:
 
     check_keys(cfg)
     eval_cfg = EvalConfig(tasks=_plain(cfg.tasks), episodes=cfg.episodes, seed=cfg.seed, image_size=cfg.image_size,
-                          max_steps=cfg.max_steps, video=cfg.video, out_dir=out_dir, jobs=cfg.jobs)
+                          max_steps=cfg.max_steps, video=cfg.video, out_dir=out_dir, jobs=cfg.jobs,
+                          variants=_plain(cfg.variants), subgoals=cfg.subgoals, subgoal_steps=cfg.subgoal_steps,
+                          subgoal_energy_threshold=cfg.subgoal_energy_threshold)
     energy = EnergyConfig(all_frames=cfg.energy.all_frames, state_weight=cfg.energy.state_weight)
     spec = AgentSpec(kind=_text("agent", cfg.agent), planner=_text("planner", cfg.planner),
                      planner_overrides=_plain(cfg.planner_overrides), model=_text("model", cfg.model),

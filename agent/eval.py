@@ -5,14 +5,23 @@ An episode ends at success (judged from the TRUE simulator state by ``env.is_suc
 (re-seeded, planner warm start cleared) before every episode, so ``jobs=N`` worker processes give the same
 per-episode results as a serial run. Every finished episode is recorded in results.json at once (atomic, locked:
 see :mod:`agent.eval_results`); an interrupted run resumes where it stopped, and a run whose agent, planner, model,
-seed, image size or max steps differ from the stored results is refused.
+seed, image size, max steps or subgoal mode differ from the stored results is refused.
+
+Robustness suite (``variants``): every task is evaluated under each named variant of :data:`VARIANTS` (a scene
+randomisation preset of :mod:`envs.randomization` and/or goals beyond the training range); ``"robustness"``
+expands to all of them. Goal images are rendered by the episode's own env, so they come from the same variant.
+
+Subgoal mode (``EvalConfig.subgoals``): the agent is wrapped in :class:`agent.subgoals.SubgoalAgent` and fed the
+env's goal sequence ``info["subgoals"]`` (refreshed from ``info`` every step); each episode records its switches.
 """
 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 import gymnasium as gym
@@ -20,7 +29,8 @@ import numpy as np
 from tqdm import tqdm
 
 from agent.energy import EnergyConfig
-from agent.eval_results import ResultsStore, summarise  # noqa: F401 - summarise is part of this module's API
+from agent.eval_results import NOMINAL, ResultsStore, entry_key, iter_entries, summarise  # noqa: F401 - API
+from agent.subgoals import SubgoalAgent, SubgoalConfig
 from envs.spec import SUPPORTED_IMAGE_SIZES
 
 AGENT_KINDS = ("learned", "oracle", "random")
@@ -32,6 +42,69 @@ def require_int(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One evaluation condition: the env built with ``randomize`` (a preset of :mod:`envs.randomization`, whose
+    ranges are documented there) and ``goal_range_scale`` (1.0: goals drawn from the training range)."""
+
+    description: str
+    randomize: str = "none"
+    goal_range_scale: float = 1.0
+
+    def env_kwargs(self) -> dict[str, Any]:
+        """The ``gym.make`` kwargs that differ from the default env (empty for the nominal scene and goals)."""
+        kwargs: dict[str, Any] = {}
+        if self.randomize != "none":
+            kwargs["randomize"] = self.randomize
+        if self.goal_range_scale != 1.0:
+            kwargs["goal_range_scale"] = self.goal_range_scale
+        return kwargs
+
+
+FAR_GOAL_SCALE = 1.5
+VARIANTS: Mapping[str, Variant] = MappingProxyType({
+    NOMINAL: Variant("the training conditions: default scene, goals from the training range"),
+    "lighting": Variant("light intensity, colour and direction randomised", randomize="lighting"),
+    "colors": Variant("table, floor, cube and robot colours / textures randomised", randomize="colors"),
+    "camera": Variant("camera position, orientation and field of view perturbed", randomize="camera"),
+    "distractors": Variant("1-3 static visual-only shapes beside the workspace", randomize="distractors"),
+    "noise": Variant("Gaussian pixel noise on observation and goal images", randomize="noise"),
+    "all": Variant("every randomisation axis at once", randomize="all"),
+    "far_goals": Variant(f"nominal scene, goal box scaled x{FAR_GOAL_SCALE} beyond the training range",
+                         goal_range_scale=FAR_GOAL_SCALE),
+    "all_far_goals": Variant(f"every randomisation axis and goals scaled x{FAR_GOAL_SCALE}", randomize="all",
+                             goal_range_scale=FAR_GOAL_SCALE),
+})
+SUITE_SHORTCUTS: Mapping[str, tuple[str, ...]] = MappingProxyType({"robustness": tuple(VARIANTS)})
+
+
+def variant_env_kwargs(variant: str) -> dict[str, Any]:
+    """``gym.make`` kwargs of a named variant; ValueError listing the known names."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)} "
+                         f"(or {', '.join(SUITE_SHORTCUTS)} for all of them)")
+    return VARIANTS[variant].env_kwargs()
+
+
+def _normalise_variants(variants: Any) -> tuple[str, ...]:
+    """A name string is one variant; shortcuts (``robustness``) expand; order kept, repeats dropped."""
+    if isinstance(variants, str):
+        variants = (variants,)
+    try:
+        names = tuple(variants)
+    except TypeError:
+        raise ValueError(f"variants must be a list of variant names, got {variants!r}") from None
+    if not names or not all(isinstance(v, str) for v in names):
+        raise ValueError(f"variants must be a non-empty list of variant names, got {list(names)!r}")
+    expanded: list[str] = []
+    for name in names:
+        for variant in SUITE_SHORTCUTS.get(name, (name,)):
+            variant_env_kwargs(variant)  # ValueError for an unknown name
+            if variant not in expanded:
+                expanded.append(variant)
+    return tuple(expanded)
 
 
 def _normalise_tasks(tasks: Any) -> tuple[str, ...]:
@@ -49,10 +122,26 @@ def _normalise_tasks(tasks: Any) -> tuple[str, ...]:
     return tasks
 
 
+def _check_subgoal_fields(subgoals: Any, steps: Any, threshold: Any) -> None:
+    if not isinstance(subgoals, bool):
+        raise ValueError(f"subgoals must be true or false, got {subgoals!r}")
+    if steps is not None:
+        require_int("subgoal_steps", steps, 1)
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                  or not math.isfinite(threshold)):
+        raise ValueError(f"subgoal_energy_threshold must be a finite number or null, got {threshold!r}")
+    if subgoals and steps is None and threshold is None:
+        raise ValueError("subgoals=true needs subgoal_steps and/or subgoal_energy_threshold, "
+                         "otherwise no subgoal is ever left")
+
+
 @dataclass(frozen=True)
 class EvalConfig:
-    """What to evaluate: ``episodes`` seeds ``seed, seed+1, ...`` on each task. max_steps None: the task's
-    max_episode_steps. jobs: worker processes (spawned) that share the episodes."""
+    """What to evaluate: ``episodes`` seeds ``seed, seed+1, ...`` on each task under each of ``variants`` (names
+    of :data:`VARIANTS`; ``"robustness"`` is all of them). max_steps None: the task's max_episode_steps. jobs:
+    worker processes (spawned) that share the episodes. subgoals: follow ``info["subgoals"]`` with a
+    :class:`agent.subgoals.SubgoalAgent` switching after ``subgoal_steps`` actions and/or once the plan cost is
+    <= ``subgoal_energy_threshold``."""
 
     tasks: tuple[str, ...] = ("FrankaReach-v0",)
     episodes: int = 10
@@ -62,9 +151,15 @@ class EvalConfig:
     video: bool = True
     out_dir: str = "outputs/eval"
     jobs: int = 1
+    variants: tuple[str, ...] = (NOMINAL,)
+    subgoals: bool = False
+    subgoal_steps: int | None = 20
+    subgoal_energy_threshold: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", _normalise_tasks(self.tasks))
+        object.__setattr__(self, "variants", _normalise_variants(self.variants))
+        _check_subgoal_fields(self.subgoals, self.subgoal_steps, self.subgoal_energy_threshold)
         require_int("episodes", self.episodes, 1)
         require_int("seed", self.seed, 0)
         require_int("jobs", self.jobs, 1)
@@ -76,6 +171,13 @@ class EvalConfig:
             raise ValueError(f"video must be true or false, got {self.video!r}")
         if not isinstance(self.out_dir, (str, Path)) or not str(self.out_dir):
             raise ValueError(f"out_dir must be a non-empty path, got {self.out_dir!r}")
+
+    def subgoal_config(self) -> SubgoalConfig | None:
+        """The switch rule of subgoal mode, or None when it is off."""
+        if not self.subgoals:
+            return None
+        threshold = None if self.subgoal_energy_threshold is None else float(self.subgoal_energy_threshold)
+        return SubgoalConfig(steps_per_subgoal=self.subgoal_steps, energy_threshold=threshold)
 
 
 def _check_energy(energy: EnergyConfig) -> None:
@@ -154,13 +256,34 @@ class EpisodeResult:
     initial_distance: float
     plan_time_s: float  # mean planning time per action
     video: str | None = None
+    variant: str = NOMINAL
+    subgoal_switches: list[dict[str, Any]] | None = None  # subgoal mode only: the SwitchEvents, in order
 
 
 TIMING_FIELDS = ("plan_time_s",)
 
 
-def run_episode(env: gym.Env, agent, seed: int, max_steps: int, video_path: Path | None) -> EpisodeResult:
-    """One episode: reset the env with ``seed`` and the agent, act until success or ``max_steps`` actions."""
+def _inner_agent(agent: Any) -> Any:
+    """The agent under evaluation (the wrapped one in subgoal mode)."""
+    return agent.agent if isinstance(agent, SubgoalAgent) else agent
+
+
+def _act(agent: Any, obs: dict, info: Mapping[str, Any]) -> np.ndarray:
+    """The agent's action: toward the goal sequence ``info["subgoals"]`` in subgoal mode, else the final goal."""
+    return agent.act(obs, info["subgoals"]) if isinstance(agent, SubgoalAgent) else agent.act(obs, info["goal"])
+
+
+def _switches(agent: Any) -> list[dict[str, Any]] | None:
+    """The subgoal switches of the episode just run (None outside subgoal mode)."""
+    return [asdict(event) for event in agent.switches] if isinstance(agent, SubgoalAgent) else None
+
+
+def run_episode(env: gym.Env, agent, seed: int, max_steps: int, video_path: Path | None,
+                variant: str = NOMINAL) -> EpisodeResult:
+    """One episode: reset the env with ``seed`` and the agent, act until success or ``max_steps`` actions.
+
+    A :class:`agent.subgoals.SubgoalAgent` is given ``info["subgoals"]`` of the latest step, any other agent the
+    final goal ``info["goal"]``."""
     from envs.video import write_video
 
     obs, info = env.reset(seed=seed)
@@ -170,23 +293,24 @@ def run_episode(env: gym.Env, agent, seed: int, max_steps: int, video_path: Path
     initial = info["task_distance"]
     steps, success = 0, bool(info["is_success"])
     while not success and steps < max_steps:
-        action = agent.act(obs, goal)
+        action = _act(agent, obs, info)
         obs, _, terminated, truncated, info = env.step(action)
         frames.append(obs["image"])
         steps += 1
         success = bool(info["is_success"])
         if terminated:
             break
-    times = getattr(agent, "plan_times", []) or [0.0]
+    times = getattr(_inner_agent(agent), "plan_times", []) or [0.0]
     if video_path is not None:
         write_video(video_path, frames, fps=env.unwrapped.control_hz, goal=goal["image"])
     return EpisodeResult(env.unwrapped.task_name, seed, success, steps, float(info["task_distance"]), float(initial),
-                         float(np.mean(times)), str(video_path) if video_path else None)
+                         float(np.mean(times)), str(video_path) if video_path else None, variant,
+                         _switches(agent))
 
 
 def agent_runtime_info(agent: Any) -> dict[str, Any] | None:
     """What ``agent.runtime_info()`` reports (device, precision, ...), or None if the agent has no such method."""
-    info = getattr(agent, "runtime_info", None)
+    info = getattr(_inner_agent(agent), "runtime_info", None)
     if callable(info):
         info = info()
     return dict(info) if isinstance(info, Mapping) else None
@@ -194,45 +318,63 @@ def agent_runtime_info(agent: Any) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class EpisodeJob:
-    """One episode to run: ``task`` reset with ``seed``, at most ``max_steps`` actions, video to ``video``."""
+    """One episode to run: ``task`` under ``variant`` reset with ``seed``, at most ``max_steps`` actions, video to
+    ``video``."""
 
     task: str
     seed: int
     max_steps: int
     video: str | None
+    variant: str = NOMINAL
 
 
 @dataclass(frozen=True)
 class EpisodeOutcome:
-    """A finished episode: its env id, the :class:`EpisodeResult` as a dict, and the agent's runtime info."""
+    """A finished episode: its env id and variant, the :class:`EpisodeResult` as a dict, and the agent's runtime
+    info."""
 
     task: str
     episode: dict[str, Any]
     runtime: dict[str, Any] | None
+    variant: str = NOMINAL
 
 
 class EpisodeRunner:
-    """Runs :class:`EpisodeJob` s with one env and one agent per task, built on first use and reused."""
+    """Runs :class:`EpisodeJob` s with one env and one agent per (task, variant), built on first use and reused;
+    at most ``max_built`` are kept (the least recently used is closed), since every env holds a renderer.
 
-    def __init__(self, make_agent: Callable[[gym.Env], Any], image_size: int) -> None:
+    subgoal: the switch rule of subgoal mode (the built agent is wrapped in a SubgoalAgent), or None."""
+
+    def __init__(self, make_agent: Callable[[gym.Env], Any], image_size: int, subgoal: SubgoalConfig | None = None,
+                 max_built: int = 2) -> None:
         self.make_agent = make_agent
         self.image_size = image_size
-        self._built: dict[str, tuple[gym.Env, Any]] = {}
+        self.subgoal = subgoal
+        self.max_built = max_built
+        self._built: OrderedDict[tuple[str, str], tuple[gym.Env, Any]] = OrderedDict()
 
-    def _env_agent(self, task: str) -> tuple[gym.Env, Any]:
-        if task not in self._built:
-            import envs  # noqa: F401 - registers the env ids
+    def _build(self, task: str, variant: str) -> tuple[gym.Env, Any]:
+        import envs  # noqa: F401 - registers the env ids
 
-            env = gym.make(task, image_size=self.image_size)
-            self._built[task] = (env, self.make_agent(env))
-        return self._built[task]
+        env = gym.make(task, image_size=self.image_size, **variant_env_kwargs(variant))
+        agent = self.make_agent(env)
+        return env, agent if self.subgoal is None else SubgoalAgent(agent, self.subgoal)
+
+    def _env_agent(self, task: str, variant: str) -> tuple[gym.Env, Any]:
+        key = (task, variant)
+        if key not in self._built:
+            while len(self._built) >= self.max_built:
+                self._built.popitem(last=False)[1][0].close()
+            self._built[key] = self._build(task, variant)
+        self._built.move_to_end(key)
+        return self._built[key]
 
     def run(self, job: EpisodeJob) -> EpisodeOutcome:
-        """Run one episode; returns it with the job's env id and the agent's runtime info."""
-        env, agent = self._env_agent(job.task)
+        """Run one episode; returns it with the job's env id and variant and the agent's runtime info."""
+        env, agent = self._env_agent(job.task, job.variant)
         video = Path(job.video) if job.video else None
-        episode = run_episode(env, agent, job.seed, job.max_steps, video)
-        return EpisodeOutcome(job.task, asdict(episode), agent_runtime_info(agent))
+        episode = run_episode(env, agent, job.seed, job.max_steps, video, job.variant)
+        return EpisodeOutcome(job.task, asdict(episode), agent_runtime_info(agent), job.variant)
 
     def close(self) -> None:
         for env, _ in self._built.values():
@@ -250,63 +392,93 @@ def check_tasks(tasks: tuple[str, ...]) -> None:
             raise ValueError(f"unknown task {task!r}; registered Franka tasks: {', '.join(known)}")
 
 
+def check_subgoal_agent(cfg: EvalConfig, make_agent: Callable[[gym.Env], Any]) -> None:
+    """ValueError for subgoal mode with the oracle or random agent of an :class:`AgentSpec`: neither plans toward
+    goal images (the oracle's cost is the true distance to the final goal, the random agent ignores goals), so
+    feeding them subgoals would change nothing while the results claimed subgoal mode."""
+    kind = getattr(make_agent, "kind", None) if isinstance(make_agent, AgentSpec) else None
+    if cfg.subgoals and kind in ("oracle", "random"):
+        raise ValueError(f"subgoals=true needs agent=learned: the {kind} agent does not plan toward goal images, "
+                         "so subgoals would not change it")
+
+
+def video_path(cfg: EvalConfig, task: str, variant: str, seed: int) -> str | None:
+    """Where an episode's mp4 goes (``videos/<task>[_<variant>]_seed<seed>.mp4``), or None without videos."""
+    if not cfg.video:
+        return None
+    suffix = "" if variant == NOMINAL else f"_{variant}"
+    return str(Path(cfg.out_dir) / "videos" / f"{task}{suffix}_seed{seed}.mp4")
+
+
 def plan_jobs(cfg: EvalConfig, done: Mapping[str, Mapping[int, Any]]) -> list[EpisodeJob]:
-    """The episodes of ``cfg`` not yet in ``done`` (task -> seed -> episode), in task then seed order."""
+    """The episodes of ``cfg`` not yet in ``done`` (entry key -> seed -> episode, see
+    :func:`agent.eval_results.entry_key`), in task, variant, then seed order."""
     jobs = []
     for task in cfg.tasks:
         max_steps = cfg.max_steps if cfg.max_steps is not None else gym.spec(task).max_episode_steps
         if max_steps is None:
             raise ValueError(f"task {task!r} has no default episode length; set max_steps")
-        for seed in range(cfg.seed, cfg.seed + cfg.episodes):
-            if seed not in done.get(task, {}):
-                video = Path(cfg.out_dir) / "videos" / f"{task}_seed{seed}.mp4" if cfg.video else None
-                jobs.append(EpisodeJob(task, seed, int(max_steps), str(video) if video else None))
+        for variant in cfg.variants:
+            finished = done.get(entry_key(task, variant), {})
+            jobs += [EpisodeJob(task, seed, int(max_steps), video_path(cfg, task, variant, seed), variant)
+                     for seed in range(cfg.seed, cfg.seed + cfg.episodes) if seed not in finished]
     return jobs
 
 
 def run_identity(cfg: EvalConfig, label: str, agent_identity: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Everything that must match for stored episodes to count as this run's (see :mod:`agent.eval_results`)."""
+    """Everything that must match for stored episodes to count as this run's (see :mod:`agent.eval_results`).
+
+    Variants are not part of it: like tasks, each has its own entries, so more can be added to a directory."""
+    subgoal = cfg.subgoal_config()
     return {"label": label, **dict(agent_identity or {}), "seed": cfg.seed, "image_size": cfg.image_size,
-            "max_steps": cfg.max_steps}
+            "max_steps": cfg.max_steps,
+            "subgoals": None if subgoal is None else {"steps_per_subgoal": subgoal.steps_per_subgoal,
+                                                      "energy_threshold": subgoal.energy_threshold,
+                                                      "min_steps_per_subgoal": subgoal.min_steps_per_subgoal,
+                                                      "reset_on_switch": subgoal.reset_on_switch}}
 
 
 def run_suite(cfg: EvalConfig, make_agent: Callable[[gym.Env], Any], label: str = "agent",
               agent_identity: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Evaluate ``make_agent(env)`` on every task; returns (and writes) the results dict.
+    """Evaluate ``make_agent(env)`` on every task under every variant; returns (and writes) the results dict.
 
     agent_identity: what identifies the agent beyond ``label`` (defaults to ``make_agent.identity()`` for an
     :class:`AgentSpec`); stored results with another identity are refused (ResultsMismatchError). With
     ``cfg.jobs > 1`` the episodes run in spawned worker processes and ``make_agent`` must be picklable (an
     :class:`AgentSpec` or a module-level function)."""
     check_tasks(cfg.tasks)
+    check_subgoal_agent(cfg, make_agent)
     if cfg.jobs > 1:
         from agent.eval_parallel import check_picklable
 
         check_picklable(make_agent)
     if agent_identity is None and callable(getattr(make_agent, "identity", None)):
         agent_identity = make_agent.identity()
-    store = ResultsStore(cfg.out_dir, run_identity(cfg, label, agent_identity), asdict(cfg))
+    variants = {name: variant_env_kwargs(name) for name in cfg.variants}
+    store = ResultsStore(cfg.out_dir, run_identity(cfg, label, agent_identity), asdict(cfg), variants)
     jobs = plan_jobs(cfg, store.open())
-    total = cfg.episodes * len(cfg.tasks)
+    total = cfg.episodes * len(cfg.tasks) * len(cfg.variants)
     with tqdm(total=total, initial=total - len(jobs), desc=label) as bar:
         def on_result(outcome: EpisodeOutcome) -> None:
-            summary = store.record(outcome.task, outcome.episode, outcome.runtime)
+            summary = store.record(outcome.task, outcome.episode, outcome.runtime, outcome.variant)
             bar.update(1)
-            bar.set_postfix(task=outcome.task, success=f"{summary['successes']}/{summary['episodes']}")
+            bar.set_postfix(task=entry_key(outcome.task, outcome.variant),
+                            success=f"{summary['successes']}/{summary['episodes']}")
 
         if cfg.jobs > 1 and len(jobs) > 1:
             from agent.eval_parallel import run_parallel
 
-            run_parallel(jobs, make_agent, cfg.image_size, min(cfg.jobs, len(jobs)), on_result)
+            run_parallel(jobs, make_agent, cfg.image_size, min(cfg.jobs, len(jobs)), on_result,
+                         cfg.subgoal_config())
         else:
-            run_serial(jobs, make_agent, cfg.image_size, on_result)
+            run_serial(jobs, make_agent, cfg.image_size, on_result, cfg.subgoal_config())
     return store.read()
 
 
 def run_serial(jobs: list[EpisodeJob], make_agent: Callable[[gym.Env], Any], image_size: int,
-               on_result: Callable[[EpisodeOutcome], None]) -> None:
+               on_result: Callable[[EpisodeOutcome], None], subgoal: SubgoalConfig | None = None) -> None:
     """Run ``jobs`` in this process, reporting each finished episode to ``on_result``."""
-    runner = EpisodeRunner(make_agent, image_size)
+    runner = EpisodeRunner(make_agent, image_size, subgoal)
     try:
         for job in jobs:
             on_result(runner.run(job))
@@ -320,11 +492,13 @@ def _fmt(value: float | None, spec: str) -> str:
 
 
 def format_table(results: dict[str, Any]) -> str:
+    """One row per (task, variant) entry: successes, Wilson 95% CI, mean final distance, steps, plan time."""
     lines = [f"agent: {results.get('agent')}",
-             f"{'task':<28}{'success':>10}{'95% CI':>16}{'final dist (m)':>16}{'steps':>8}{'plan s/act':>12}"]
-    for task, r in results["tasks"].items():
+             f"{'task':<28}{'variant':<15}{'success':>10}{'95% CI':>16}{'final dist (m)':>16}{'steps':>8}"
+             f"{'plan s/act':>12}"]
+    for task, variant, r in iter_entries(results):
         s = r["summary"]
-        lines.append(f"{task:<28}{s['successes']:>4}/{s['episodes']:<5}{s['ci95'][0]:>8.2f}-{s['ci95'][1]:.2f}"
-                     f"{_fmt(s['mean_final_distance_m'], '>14.3f')}{_fmt(s['mean_steps'], '>10.1f')}"
-                     f"{_fmt(s['mean_plan_time_s'], '>12.3f')}")
+        lines.append(f"{task:<28}{variant:<15}{s['successes']:>4}/{s['episodes']:<5}"
+                     f"{s['ci95'][0]:>8.2f}-{s['ci95'][1]:.2f}{_fmt(s['mean_final_distance_m'], '>14.3f')}"
+                     f"{_fmt(s['mean_steps'], '>10.1f')}{_fmt(s['mean_plan_time_s'], '>12.3f')}")
     return "\n".join(lines)

@@ -1,10 +1,11 @@
 """``vjepa-eval jobs=N``: run the evaluation's episodes in N worker processes.
 
 Workers are started with the ``spawn`` method (``fork`` hangs after MuJoCo's EGL rendering has started in the
-parent) and each builds its own env and agent per task from the picklable agent recipe. Each episode depends only on
-its seed (the env is reset with it and the agent re-seeded), so the per-episode results equal a serial run's; only
-the timing fields differ. Each worker uses ``max(1, torch threads of the parent // N)`` torch threads. Finished
-episodes are handed back one at a time, in completion order, so the caller records each as soon as it is done.
+parent) and each builds its own env and agent per (task, variant) from the picklable agent recipe. Each episode
+depends only on its seed (the env is reset with it and the agent re-seeded), so the per-episode results equal a
+serial run's; only the timing fields differ. Each worker uses ``max(1, torch threads of the parent // N)`` torch
+threads. Finished episodes are handed back one at a time, in completion order, so the caller records each as soon
+as it is done.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import gymnasium as gym
 import torch
 
 from agent.eval import EpisodeJob, EpisodeOutcome, EpisodeRunner
+from agent.subgoals import SubgoalConfig
 
 _RUNNER: EpisodeRunner | None = None  # one per worker process
 
@@ -27,10 +29,11 @@ def worker_threads(workers: int, total_threads: int | None = None) -> int:
     return max(1, total // workers)
 
 
-def _init_worker(make_agent: Callable[[gym.Env], Any], image_size: int, threads: int) -> None:
+def _init_worker(make_agent: Callable[[gym.Env], Any], image_size: int, threads: int,
+                 subgoal: SubgoalConfig | None) -> None:
     global _RUNNER
     torch.set_num_threads(threads)
-    _RUNNER = EpisodeRunner(make_agent, image_size)
+    _RUNNER = EpisodeRunner(make_agent, image_size, subgoal)
 
 
 def _run_job(job: EpisodeJob) -> EpisodeOutcome:
@@ -48,15 +51,16 @@ def check_picklable(make_agent: Callable[[gym.Env], Any]) -> None:
 
 
 def run_parallel(jobs: list[EpisodeJob], make_agent: Callable[[gym.Env], Any], image_size: int, workers: int,
-                 on_result: Callable[[EpisodeOutcome], None]) -> None:
+                 on_result: Callable[[EpisodeOutcome], None], subgoal: SubgoalConfig | None = None) -> None:
     """Run ``jobs`` on ``workers`` spawned processes; ``on_result(outcome)`` as each episode finishes.
+    subgoal: the switch rule of subgoal mode (each worker wraps its agents in a SubgoalAgent), or None.
 
     An exception in a worker (or in ``on_result``, or Ctrl-C) terminates the pool and propagates; episodes already
     handed to ``on_result`` are kept by the caller."""
     check_picklable(make_agent)
     ctx = mp.get_context("spawn")
     with ctx.Pool(workers, initializer=_init_worker,
-                  initargs=(make_agent, image_size, worker_threads(workers))) as pool:
+                  initargs=(make_agent, image_size, worker_threads(workers), subgoal)) as pool:
         for outcome in pool.imap_unordered(_run_job, jobs, chunksize=1):
             on_result(outcome)
         pool.close()

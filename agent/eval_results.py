@@ -8,7 +8,14 @@
 * Concurrency: every read-modify-write of results.json happens under an exclusive ``fcntl.flock`` on
   ``<out_dir>/.results.lock`` and re-reads the file first, and the atomic replace uses a temporary name unique to the
   writer. Runs with the same identity into one directory (e.g. one per task, or a rerun) therefore merge without
-  losing episodes; episodes are keyed by (task, seed).
+  losing episodes; episodes are keyed by (task, variant, seed).
+* Variants (the robustness suite, see :data:`agent.eval.VARIANTS`): ``results["tasks"]`` maps an entry key to
+  ``{"task", "variant", "env_kwargs", "episodes", "summary"}``. The key of the nominal variant is the bare env id
+  (the layout of files written before variants existed, which read back as nominal); any other variant's key is
+  ``"<env id>@<variant>"``. Variants are not part of the run identity (like tasks, more can be added to a directory
+  later), but a stored entry whose ``env_kwargs`` differ from the variant's current definition is refused.
+* Fields added to the run identity later (``subgoals``) read as their default (:data:`IDENTITY_DEFAULTS`) in files
+  written before them, so such files resume.
 * Strict JSON: summaries hold ``null`` (never NaN) for undefined means and the file is written with
   ``allow_nan=False``.
 """
@@ -30,6 +37,9 @@ from agent.stats import wilson_interval
 
 RESULTS_NAME = "results.json"
 LOCK_NAME = ".results.lock"
+NOMINAL = "nominal"
+VARIANT_SEPARATOR = "@"
+IDENTITY_DEFAULTS: dict[str, Any] = {"subgoals": None}  # run-identity fields added later -> value of older runs
 
 
 class ResultsMismatchError(ValueError):
@@ -117,6 +127,27 @@ def summarise(episodes: list[dict]) -> dict[str, Any]:
             "mean_plan_time_s": mean("plan_time_s")}
 
 
+def entry_key(task: str, variant: str = NOMINAL) -> str:
+    """The ``results["tasks"]`` key of (task, variant): the bare env id for the nominal variant, else
+    ``"<task>@<variant>"``."""
+    return task if variant == NOMINAL else f"{task}{VARIANT_SEPARATOR}{variant}"
+
+
+def entry_task_variant(key: str, entry: Mapping[str, Any]) -> tuple[str, str]:
+    """(env id, variant) of a ``results["tasks"]`` entry: its recorded fields, else parsed from the key (files
+    written before variants existed hold only nominal entries keyed by the env id)."""
+    task, _, variant = key.partition(VARIANT_SEPARATOR)
+    return str(entry.get("task", task)), str(entry.get("variant", variant or NOMINAL))
+
+
+def iter_entries(results: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(env id, variant, entry) for every entry of a results dict, in stored order."""
+    for key, entry in (results.get("tasks") or {}).items():
+        if isinstance(entry, dict):
+            task, variant = entry_task_variant(key, entry)
+            yield task, variant, entry
+
+
 def has_episodes(stored: Mapping[str, Any]) -> bool:
     """Whether a results dict holds at least one recorded episode."""
     tasks = stored.get("tasks") or {}
@@ -141,23 +172,43 @@ def identity_differences(stored: Mapping[str, Any], identity: Mapping[str, Any])
     recorded = stored.get("run")
     old = recorded if isinstance(recorded, dict) else _legacy_identity(stored)
     new = to_json_value(dict(identity))
+    if isinstance(recorded, dict):
+        old = {**{k: v for k, v in IDENTITY_DEFAULTS.items() if k in new}, **old}
     keys = sorted(set(old) | set(new)) if isinstance(recorded, dict) else sorted(old)
     missing = "<unset>"
     return [f"{key}: {old.get(key, missing)!r} -> {new.get(key, missing)!r}"
             for key in keys if old.get(key, missing) != new.get(key, missing)]
 
 
-class ResultsStore:
-    """Locked, identity-checked access to ``<out_dir>/results.json`` for one evaluation run."""
+def variant_differences(stored: Mapping[str, Any], variants: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """``"key: env_kwargs stored -> current"`` for each stored entry (with episodes) of a variant in ``variants``
+    whose recorded env kwargs differ from the current definition (entries without a record count as ``{}``)."""
+    current = to_json_value({name: dict(kwargs) for name, kwargs in variants.items()})
+    diffs = []
+    for key, entry in (stored.get("tasks") or {}).items():
+        if not isinstance(entry, dict) or not entry.get("episodes"):
+            continue
+        _, variant = entry_task_variant(key, entry)
+        if variant in current and entry.get("env_kwargs", {}) != current[variant]:
+            diffs.append(f"{key}: env_kwargs {entry.get('env_kwargs', {})!r} -> {current[variant]!r}")
+    return diffs
 
-    def __init__(self, out_dir: str | Path, identity: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+
+class ResultsStore:
+    """Locked, identity-checked access to ``<out_dir>/results.json`` for one evaluation run.
+
+    variants: name -> gym.make kwargs of the variants this run evaluates (recorded per entry and checked)."""
+
+    def __init__(self, out_dir: str | Path, identity: Mapping[str, Any], config: Mapping[str, Any],
+                 variants: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.out_dir = Path(out_dir)
         self.path = self.out_dir / RESULTS_NAME
         self.identity = to_json_value(dict(identity))
         self.config = to_json_value(dict(config))
+        self.variants = to_json_value({name: dict(kw) for name, kw in (variants or {NOMINAL: {}}).items()})
 
     def _check(self, stored: Mapping[str, Any]) -> None:
-        diffs = identity_differences(stored, self.identity)
+        diffs = identity_differences(stored, self.identity) + variant_differences(stored, self.variants)
         if diffs:
             raise ResultsMismatchError(
                 f"{self.path} holds results of a different evaluation ({'; '.join(diffs)}); refusing to mix them: "
@@ -169,7 +220,8 @@ class ResultsStore:
         return stored
 
     def open(self) -> dict[str, dict[int, dict]]:
-        """Check the identity (ResultsMismatchError), claim the file, and return the done episodes per task."""
+        """Check the identity (ResultsMismatchError), claim the file, and return the done episodes per entry key
+        (see :func:`entry_key`) and seed."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
         with locked(self.out_dir):
             stored = read_results(self.path)
@@ -180,22 +232,25 @@ class ResultsStore:
         return {task: {int(e["seed"]): e for e in entry.get("episodes", [])}
                 for task, entry in stored["tasks"].items()}
 
-    def record(self, task: str, episode: Mapping[str, Any],
-               runtime: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Add (or replace) one episode of env id ``task``, re-summarise the task and rewrite the file; returns the
-        task summary."""
+    def record(self, task: str, episode: Mapping[str, Any], runtime: Mapping[str, Any] | None = None,
+               variant: str = NOMINAL) -> dict[str, Any]:
+        """Add (or replace) one episode of env id ``task`` under ``variant``, re-summarise that entry and rewrite
+        the file; returns the entry's summary."""
         ep = to_json_value(dict(episode))
+        key = entry_key(task, variant)
         with locked(self.out_dir):
             stored = self._header(self._reread())
-            entry = stored["tasks"].get(task, {})
+            entry = stored["tasks"].get(key, {})
             by_seed = {int(e["seed"]): e for e in entry.get("episodes", [])}
             by_seed[int(ep["seed"])] = ep
             episodes = [by_seed[s] for s in sorted(by_seed)]
-            stored["tasks"][task] = {"episodes": episodes, "summary": summarise(episodes)}
+            stored["tasks"][key] = {"task": task, "variant": variant,
+                                    "env_kwargs": self.variants.get(variant, entry.get("env_kwargs", {})),
+                                    "episodes": episodes, "summary": summarise(episodes)}
             if runtime is not None:
                 stored["runtime"] = to_json_value(dict(runtime))
             write_json_atomic(self.path, stored)
-        return stored["tasks"][task]["summary"]
+        return stored["tasks"][key]["summary"]
 
     def read(self) -> dict[str, Any]:
         """The current results (under the lock)."""
