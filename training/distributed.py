@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Iterator, Sequence, TypeVar
 
@@ -114,6 +115,18 @@ def distributed_context(device: str) -> Iterator[DistContext]:
     finally:
         if created:
             dist.destroy_process_group()
+
+
+@contextlib.contextmanager
+def quiet_unless_main(ctx: DistContext) -> Iterator[None]:
+    """Silence warnings (e.g. skipped corrupt episodes) on ranks other than 0, which load the same data: the
+    report is printed once."""
+    if ctx.is_main:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def micro_batch_size(owner: str, batch_size: int, world_size: int, accum_steps: int) -> int:

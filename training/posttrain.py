@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from training.distributed import (DistContext, barrier, check_device_name, check_same_on_all_ranks,
                                   distributed_context, env_world_size, global_mean, micro_batch_size,
-                                  rank_micro_batches, sync_unless, wrap_ddp)
+                                  quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
 from training.lerobot import DATA_FORMATS, load_training_episodes
 from training.schedule import warmup_constant_decay
 from training.checks import build_named, check_file_name, check_float, check_int, check_schedule, check_str, inside
@@ -238,7 +238,8 @@ def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
     encoder_sha = encoder_fingerprint(cfg)
     if state is not None:
         check_encoder_unchanged(out / "last.pt", state.get("encoder_sha256"), encoder_sha)
-    episodes, bad = load_training_episodes(cfg.data_dir, cfg.data_format)
+    with quiet_unless_main(ctx):
+        episodes, bad = load_training_episodes(cfg.data_dir, cfg.data_format)
     check_same_on_all_ranks(ctx, "the number of training episodes", len(episodes), SHARED_FILES_HINT)
     check_episode_lengths(episodes, cfg.data_dir, cfg.frames_per_clip)
     model = build_model(cfg).to(ctx.device)

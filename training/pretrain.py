@@ -29,7 +29,7 @@ from training.schedule import warmup_constant_decay
 from training.checks import build_named, check_float, check_int, check_schedule, check_str
 from training.distributed import (DistContext, barrier, check_device_name, check_same_on_all_ranks,
                                   distributed_context, env_world_size, global_mean, micro_batch_size,
-                                  rank_micro_batches, sync_unless, wrap_ddp)
+                                  quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
 from training.state import (LogWriter, record_run_config, resume_state, save_torch_atomic, save_training_state,
                             set_rng_state)
 
@@ -188,7 +188,8 @@ def _pretrain(cfg: PretrainConfig, ctx: DistContext) -> Path:
     check_same_on_all_ranks(ctx, "the checkpoint step to resume from (-1: none)",
                             -1 if state is None else int(state["step"]), SHARED_FILES_HINT)
     torch.manual_seed(cfg.seed)
-    episodes, _ = load_episodes(cfg.data_dir)
+    with quiet_unless_main(ctx):
+        episodes, _ = load_episodes(cfg.data_dir)
     check_same_on_all_ranks(ctx, "the number of training episodes", len(episodes), SHARED_FILES_HINT)
     data = ClipDataset(episodes, cfg.frames_per_clip)
     encoder = build_named("PretrainConfig", "encoder", build_encoder, cfg.encoder)

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -183,6 +184,17 @@ def test_without_torchrun_there_is_no_process_group(monkeypatch):
     with distributed_context("cpu") as ctx:
         assert (ctx.rank, ctx.world_size, ctx.distributed, ctx.is_main) == (0, 1, False, True)
         assert not torch.distributed.is_initialized()
+
+
+@pytest.mark.parametrize("rank, shown", [(0, 1), (1, 0)])
+def test_only_rank_zero_reports_data_warnings(rank, shown):
+    from training.distributed import quiet_unless_main
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with quiet_unless_main(DistContext(rank, 2, rank, torch.device("cpu"))):
+            warnings.warn("skipping corrupt episode: x", UserWarning)
+    assert len(seen) == shown
 
 
 def _compare_counts(rank: int, init_file: str, results: str) -> None:
