@@ -1,10 +1,11 @@
 """The results.json of one evaluation directory, safe to resume and to share between concurrent runs.
 
 * Identity: results.json records under ``"run"`` what produced its episodes (agent label and kind, planner and its
-  overrides, model, precision/device request, energy, seed base, image size, max steps). A run whose identity differs
-  is refused with :class:`ResultsMismatchError` naming the differing fields, so an eval never reports another run's
-  episodes as its own. Files written before identities were recorded are checked on what they hold (label, seed,
-  image size, max steps). A file without episodes (a run that failed before its first one) may be taken over.
+  overrides, model, precision/device request, energy, seed base, image size, max steps, subgoal mode and its switch
+  rule). A run whose identity differs is refused with :class:`ResultsMismatchError` naming the differing fields, so
+  an eval never reports another run's episodes as its own. Files written before identities were recorded are
+  checked on what they hold (label, seed, image size, max steps). A file without episodes (a run that failed
+  before its first one) may be taken over.
 * Concurrency: every read-modify-write of results.json happens under an exclusive ``fcntl.flock`` on
   ``<out_dir>/.results.lock`` and re-reads the file first, and the atomic replace uses a temporary name unique to the
   writer. Runs with the same identity into one directory (e.g. one per task, or a rerun) therefore merge without
