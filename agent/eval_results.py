@@ -195,6 +195,11 @@ def variant_differences(stored: Mapping[str, Any], variants: Mapping[str, Mappin
     return diffs
 
 
+def _first_seen(names: list[str]) -> list[str]:
+    """``names`` without repeats, in order of first appearance."""
+    return list(dict.fromkeys(names))
+
+
 class ResultsStore:
     """Locked, identity-checked access to ``<out_dir>/results.json`` for one evaluation run.
 
@@ -248,10 +253,20 @@ class ResultsStore:
             stored["tasks"][key] = {"task": task, "variant": variant,
                                     "env_kwargs": self.variants.get(variant, entry.get("env_kwargs", {})),
                                     "episodes": episodes, "summary": summarise(episodes)}
+            stored["tasks"] = self._in_order(stored["tasks"])
             if runtime is not None:
                 stored["runtime"] = to_json_value(dict(runtime))
             write_json_atomic(self.path, stored)
         return stored["tasks"][key]["summary"]
+
+    def _in_order(self, entries: dict[str, Any]) -> dict[str, Any]:
+        """``entries`` ordered by task, then variant: this run's tasks and variants in its order, followed by any
+        others in stored order, so the file does not depend on which worker finished first."""
+        pairs = [(entry_task_variant(key, entry), key, entry) for key, entry in entries.items()]
+        tasks = _first_seen([*(self.config.get("tasks") or []), *(tv[0] for tv, _, _ in pairs)])
+        variants = _first_seen([*self.variants, *(tv[1] for tv, _, _ in pairs)])
+        pairs.sort(key=lambda p: (tasks.index(p[0][0]), variants.index(p[0][1])))
+        return {key: entry for _, key, entry in pairs}
 
     def read(self) -> dict[str, Any]:
         """The current results (under the lock)."""

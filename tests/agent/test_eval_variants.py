@@ -17,7 +17,7 @@ import agent.cli as cli
 import envs  # noqa: F401 - registers the env ids
 from agent.eval import (TIMING_FIELDS, VARIANTS, AgentSpec, EpisodeRunner, EvalConfig, format_table, run_suite,
                         variant_env_kwargs)
-from agent.eval_results import ResultsMismatchError
+from agent.eval_results import ResultsMismatchError, ResultsStore
 from agent.oracle import RandomAgent
 from agent.report import markdown_table, report, variant_table
 from envs.randomization import AXES, PRESETS
@@ -165,6 +165,16 @@ def test_results_from_before_variants_and_subgoals_resume_as_nominal(tmp_path):
     path.write_text(json.dumps(data))
     res, episodes = _counted_run(_cfg(tmp_path, episodes=2))
     assert episodes == 1 and [e["seed"] for e in res["tasks"][REACH]["episodes"]] == [1000, 1001]
+
+
+def test_entries_stored_in_task_then_variant_order_whatever_finishes_first(tmp_path):
+    store = ResultsStore(tmp_path, {"label": "x"}, {"tasks": [PICK_PLACE, REACH]},
+                         {"noise": {"randomize": "noise"}, "nominal": {}})
+    store.open()
+    episode = {"seed": 0, "success": False, "steps": 1, "final_distance": 0.1, "plan_time_s": 0.0}
+    for task, variant in [(REACH, "nominal"), (PICK_PLACE, "nominal"), (REACH, "noise"), (PICK_PLACE, "noise")]:
+        store.record(task, episode, variant=variant)
+    assert list(store.read()["tasks"]) == [f"{PICK_PLACE}@noise", PICK_PLACE, f"{REACH}@noise", REACH]
 
 
 def test_jobs2_equals_jobs1_with_variants(tmp_path):
