@@ -245,6 +245,15 @@ def test_subgoal_mode_feeds_subgoals_and_records_switches(tmp_path):
     assert all(np.array_equal(img, place) for img in GoalRecordingAgent.seen), "without subgoals: the final goal"
 
 
+def test_subgoal_mode_jobs2_equals_jobs1(tmp_path):
+    runs = {jobs: run_suite(_cfg(tmp_path / f"j{jobs}", tasks=[PICK_PLACE], episodes=2, jobs=jobs, subgoals=True,
+                                 subgoal_steps=1, variants=["nominal", "noise"]), recording_factory, "rec")
+            for jobs in (1, 2)}
+    for key in (PICK_PLACE, f"{PICK_PLACE}@noise"):
+        assert _episodes(runs[2], key) == _episodes(runs[1], key)
+        assert all(len(e["subgoal_switches"]) == 1 for e in _episodes(runs[2], key))
+
+
 def test_subgoal_energy_threshold_switches_early(tmp_path):
     cfg = _cfg(tmp_path, tasks=[PICK_PLACE], subgoals=True, subgoal_steps=None, subgoal_energy_threshold=0.2)
     res = run_suite(cfg, low_cost_factory, "low")
