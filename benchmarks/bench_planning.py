@@ -36,7 +36,9 @@ import torch  # noqa: E402
 from world_model.config import ACPredictorConfig  # noqa: E402
 from world_model.precision import cpu_flags, cpu_name  # noqa: E402
 
-OLD_CEM = {"samples": 100, "topk": 10, "iterations": 5, "horizon": 2}
+# the pre-issue-11 CEM defaults, spelled out in full (overrides are merged into today's defaults)
+OLD_CEM = {"samples": 100, "topk": 10, "iterations": 5, "horizon": 2, "keep_elites": False, "early_stop_tol": 0.0,
+           "min_iterations": 1}
 VARIANTS: dict[str, tuple[dict | None, bool | str]] = {  # name -> (planner overrides or None = defaults, bf16)
     "old-default": (OLD_CEM, True),
     "old-fp32": (OLD_CEM, False),

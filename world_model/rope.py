@@ -52,11 +52,6 @@ def grid_positions(ids: torch.Tensor, h_patches: int, w_patches: int) -> tuple[t
     return t.float(), h.float(), w.float()
 
 
-def _swap_pairs(x: torch.Tensor) -> torch.Tensor:
-    """(x0, x1, x2, x3, ...) -> (x1, x0, x3, x2, ...) along the last dim (even length)."""
-    return x.unflatten(-1, (-1, 2)).flip(-1).flatten(-2)
-
-
 @dataclass
 class RopeTables:
     """Precomputed cos/sin for a token sequence, shared by every block of one forward pass.
@@ -65,9 +60,10 @@ class RopeTables:
     Tokens whose h/w channels must stay unrotated (action/state tokens of the AC predictor) carry cos=1, sin=0
     there, which leaves those channels bit-exact.
 
-    ``apply`` uses the equivalent form ``x * cos + swap_pairs(x) * sin_signed`` (sin_signed = sin with the even
-    channels negated, padded with cos=1 / sin=0 up to head_dim): one fused multiply-add per channel instead of a
-    negate, a stack and a concatenation; tables are cast once per dtype/device and reused by every block.
+    ``apply`` computes the even and odd channels of each pair directly (``out_2i = x_2i cos_2i - x_2i+1 sin_2i``,
+    ``out_2i+1 = x_2i+1 cos_2i+1 + x_2i sin_2i+1``, tables padded with cos=1 / sin=0 up to head_dim) with two fused
+    multiply-adds written in place, instead of a negate, a stack and a concatenation; tables are split and cast
+    once per dtype/device and reused by every block.
     """
 
     cos: torch.Tensor
@@ -100,16 +96,17 @@ class RopeTables:
             cos, sin = cos[:, None], sin[:, None]
         return cls(cos, sin, head_dim)
 
-    def _tables(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(cos, sin_signed) over all head_dim channels, in x's dtype/device (cached)."""
+    def _tables(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(cos_even, cos_odd, sin_even, sin_odd) over all head_dim channels (sin signed: y = (-x1, x0, ...)),
+        each (..., N, head_dim / 2), in x's dtype/device (cached)."""
         key = (x.dtype, x.device)
         if key not in self._cast:
             r, d = self.cos.shape[-1], x.shape[-1]
             pad = [0, d - r]
             cos = torch.nn.functional.pad(self.cos, pad, value=1.0)  # unrotated rest: cos 1, sin 0
-            sin = torch.nn.functional.pad(self.sin, pad, value=0.0).clone()
-            sin[..., 0::2] = -sin[..., 0::2]  # y = (-x1, x0, ...) = swap_pairs(x) * (-1, +1, ...)
-            self._cast[key] = (cos.to(x.device, x.dtype).contiguous(), sin.to(x.device, x.dtype).contiguous())
+            sin = torch.nn.functional.pad(self.sin, pad, value=0.0)
+            tables = (cos[..., 0::2], cos[..., 1::2], -sin[..., 0::2], sin[..., 1::2])
+            self._cast[key] = tuple(t.to(x.device, x.dtype).contiguous() for t in tables)
         return self._cast[key]
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
@@ -119,8 +116,16 @@ class RopeTables:
             xr = x[..., :r]
             out = xr * self.cos.to(x.dtype) + _rotate_pairs(xr) * self.sin.to(x.dtype)
             return torch.cat([out, x[..., r:]], dim=-1)
-        cos, sin = self._tables(x)
-        return torch.addcmul(x * cos, _swap_pairs(x), sin)
+        c0, c1, s0, s1 = self._tables(x)
+        pairs = x.unflatten(-1, (-1, 2))  # (..., head_dim/2, 2): channel pairs (2i, 2i+1)
+        x0, x1 = pairs[..., 0], pairs[..., 1]
+        if x.requires_grad and torch.is_grad_enabled():  # training: out= writes are not differentiable
+            return torch.stack((torch.addcmul(x0 * c0, x1, s0), torch.addcmul(x1 * c1, x0, s1)), -1).flatten(-2)
+        out = torch.empty_like(x)
+        halves = out.unflatten(-1, (-1, 2))
+        torch.addcmul(x0 * c0, x1, s0, out=halves[..., 0])  # out_2i   = x_2i cos_2i - x_2i+1 sin_2i
+        torch.addcmul(x1 * c1, x0, s1, out=halves[..., 1])  # out_2i+1 = x_2i+1 cos_2i+1 + x_2i sin_2i+1
+        return out
 
 
 def apply_rope_3d(x: torch.Tensor, t: torch.Tensor, h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:

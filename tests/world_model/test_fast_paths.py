@@ -50,3 +50,14 @@ def test_broadcast_context_rollout_equals_materialised_context_exactly():
         shared = wm.rollout(z0, actions, states)  # broadcast (stride-0) context
         copied = wm.rollout(z0.expand(5, -1, -1).contiguous(), actions, states)
     torch.testing.assert_close(shared, copied, rtol=1e-6, atol=1e-6)
+
+
+def test_rope_apply_is_differentiable_and_equal_with_and_without_grad():
+    torch.manual_seed(0)
+    tables = RopeTables.build(torch.arange(6).float(), torch.zeros(6), torch.ones(6), 64)
+    x = torch.randn(2, 2, 6, 64, requires_grad=True)
+    out = tables.apply(x)
+    out.sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+    with torch.no_grad():
+        torch.testing.assert_close(tables.apply(x), out, rtol=0, atol=0)
