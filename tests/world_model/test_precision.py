@@ -79,3 +79,17 @@ def test_model_cast_to_low_precision_encodes_predicts_and_rolls_out(dtype):
     assert roll.shape == roll_ref.shape == (3, 2, 16, 192) and pred.shape == (1, 2, 16, 192)
     # layer-normed latents have unit scale: low precision stays close to fp32
     assert (z - z_ref).abs().mean() < 0.05 and (roll - roll_ref).abs().mean() < 0.05
+
+
+def test_f24_eval_and_make_agent_default_to_auto_precision():
+    """Regression (F24): vjepa-eval defaulted to bf16 autocast, 5-7x slower on AVX2-only CPUs."""
+    import inspect
+    from pathlib import Path
+
+    from omegaconf import OmegaConf
+
+    from agent.factory import make_agent
+
+    cfg = OmegaConf.load(Path(__file__).resolve().parents[2] / "configs" / "eval" / "eval.yaml")
+    assert str(cfg.bf16) == "auto"
+    assert inspect.signature(make_agent).parameters["bf16"].default == "auto"
