@@ -182,8 +182,12 @@ def _source(path_or_sd: PathOrStateDict) -> str:
     return str(path_or_sd) if isinstance(path_or_sd, (str, Path)) else "state dict"
 
 
-def _materialise(module: nn.Module, sd: Mapping[str, torch.Tensor], what: str, strict: bool,
+def _materialise(cls: type[nn.Module], cfg: Any, sd: Mapping[str, torch.Tensor], what: str, strict: bool,
                  device: torch.device | str) -> nn.Module:
+    """``cls(cfg)`` built on the meta device (strict: every weight comes from ``sd``) or on ``device``, then
+    loaded from ``sd`` after a finiteness check (shape-only for meta state dicts)."""
+    with torch.device("meta" if strict else device):
+        module = cls(cfg)
     if any(t.is_meta for t in sd.values()):  # shape-only check (synthetic / meta state dicts)
         return load_checked(module, sd, what, strict=strict)
     check_finite(sd, what)
@@ -208,11 +212,9 @@ def load_official_encoder(
     _check_which(which)
     sd = select_section(read_checkpoint(path_or_state_dict), which)
     cfg = _encoder_cfg(infer_encoder_name(sd) if name is None else name)
-    with torch.device("meta" if strict else device):
-        enc = VisionTransformer(cfg)
     what = f"{_source(path_or_state_dict)}: encoder '{cfg.name}' ({which})"
     try:
-        return _materialise(enc, sd, what, strict, device)  # type: ignore[return-value]
+        return _materialise(VisionTransformer, cfg, sd, what, strict, device)  # type: ignore[return-value]
     except CheckpointError as e:
         raise CheckpointError(f"{e}{_name_hint(sd, cfg.name)}") from None
 
@@ -234,10 +236,8 @@ def load_official_ac_predictor(
     """ACPredictor from vjepa2-ac-vitg.pt (its 'predictor' section, 'module.' stripped) or a state dict."""
     sd = select_section(read_checkpoint(path_or_state_dict), "predictor")
     cfg = _predictor_cfg(name)
-    with torch.device("meta" if strict else device):
-        pred = ACPredictor(cfg)
     what = f"{_source(path_or_state_dict)}: AC predictor '{cfg.name}'"
-    return _materialise(pred, sd, what, strict, device)  # type: ignore[return-value]
+    return _materialise(ACPredictor, cfg, sd, what, strict, device)  # type: ignore[return-value]
 
 
 def load_official_mask_predictor(
@@ -250,10 +250,8 @@ def load_official_mask_predictor(
     'module.backbone.' stripped, a stray 'predictor_pos_embed' ignored) or a state dict."""
     sd = select_section(read_checkpoint(path_or_state_dict), "predictor")
     cfg = _mask_predictor_cfg(name)
-    with torch.device("meta" if strict else device):
-        pred = MaskPredictor(cfg)
     what = f"{_source(path_or_state_dict)}: mask predictor '{cfg.name}'"
-    return _materialise(pred, sd, what, strict, device)  # type: ignore[return-value]
+    return _materialise(MaskPredictor, cfg, sd, what, strict, device)  # type: ignore[return-value]
 
 
 def load_official_world_model(
