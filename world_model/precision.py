@@ -64,26 +64,25 @@ def parse_bf16(value: bool | str | None) -> bool | None:
     raise ValueError(f"bf16 must be auto, true or false, got {value!r}")
 
 
-def cpu_flags() -> set[str]:
-    """CPU feature flags from /proc/cpuinfo (empty where unavailable, e.g. macOS)."""
+def _cpuinfo_field(key: str) -> str | None:
+    """The value of the first ``key`` line of /proc/cpuinfo (None where unavailable, e.g. macOS)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
+            if line.startswith(key):
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return set()
+    return None
+
+
+def cpu_flags() -> set[str]:
+    """CPU feature flags from /proc/cpuinfo (empty where unavailable, e.g. macOS)."""
+    return set((_cpuinfo_field("flags") or "").split())
 
 
 def cpu_name() -> str:
     """The CPU model name (as lscpu prints it) for timing reports."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return _cpuinfo_field("model name") or platform.processor() or platform.machine()
 
 
 def _autocast(bf16: bool) -> torch.autocast:

@@ -68,7 +68,6 @@ class RopeTables:
 
     cos: torch.Tensor
     sin: torch.Tensor
-    head_dim: int | None = None
 
     def __post_init__(self) -> None:
         self._cast: dict[tuple[torch.dtype, torch.device], tuple[torch.Tensor, torch.Tensor]] = {}
@@ -94,7 +93,7 @@ class RopeTables:
             sin = torch.where(keep, sin, torch.zeros_like(sin))
         if cos.dim() == 3:  # (B, N, 3a) -> (B, 1, N, 3a) to broadcast over heads
             cos, sin = cos[:, None], sin[:, None]
-        return cls(cos, sin, head_dim)
+        return cls(cos, sin)
 
     def _tables(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """(cos_even, cos_odd, sin_even, sin_odd) over all head_dim channels (sin signed: y = (-x1, x0, ...)),
