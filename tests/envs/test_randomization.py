@@ -5,9 +5,10 @@ import pytest
 import gymnasium as gym
 
 import envs  # noqa: F401  (registers the ids)
-from envs.experts import make_expert
 from envs.randomization import AXES, PRESETS, SceneRandomization, resolve_randomization
 from envs.tasks import REACH_HIGH, REACH_LOW, scaled_box
+
+from tests.envs._experts import expert_wins
 
 
 def _make(task_id="FrankaPickPlace-v0", **kw):
@@ -163,14 +164,7 @@ def test_noise_on_observation_and_goal_but_not_render():
 
 
 def test_expert_still_solves_pick_place_with_all_randomisation(all_pp):
-    wins = 0
-    for seed in range(3):
-        obs, info = all_pp.reset(seed=100 + seed)
-        expert = make_expert(all_pp)
-        for _ in range(all_pp.spec.max_episode_steps):
-            obs, _, _, _, info = all_pp.step(expert.act(obs))
-        wins += info["is_success"]
-    assert wins >= 2
+    assert expert_wins(all_pp, range(100, 103)) >= 2
 
 
 # ------------------------------------------------------------------------------------------------ goal range
@@ -213,12 +207,6 @@ def test_check_env_with_all_randomisation(task_id):
 def test_expert_solves_goals_beyond_the_training_range(task_id):
     """goal_range_scale=2 (cube / target box doubled, clipped to the reachable table) keeps tasks solvable."""
     env = _make(task_id, goal_range_scale=2.0)
-    wins = 0
-    for seed in range(2):
-        obs, info = env.reset(seed=seed)
-        expert = make_expert(env)
-        for _ in range(env.spec.max_episode_steps):
-            obs, _, _, _, info = env.step(expert.act(obs))
-        wins += info["is_success"]
+    wins = expert_wins(env, range(2))
     env.close()
     assert wins == 2

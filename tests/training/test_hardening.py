@@ -25,16 +25,9 @@ from training.posttrain import PosttrainConfig, build_model, posttrain
 from training.pretrain import PretrainConfig, pretrain
 from training.state import TrainingStateError, read_training_state, rng_state, set_rng_state
 
+from tests.training._fakes import fake_episode
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def fake_episode(rng: np.random.Generator, T: int = 6, size: int = 64):
-    """Plausible random frames, states (base frame, radians, gripper in [0, 1]) and small actions."""
-    frames = rng.integers(0, 255, (T, size, size, 3), dtype=np.uint8)
-    states = np.concatenate([rng.uniform(-0.8, 0.8, (T, 3)), rng.uniform(-np.pi, np.pi, (T, 3)),
-                             rng.uniform(0, 1, (T, 1))], axis=1).astype(np.float32)
-    actions = rng.normal(scale=0.01, size=(T - 1, 7)).astype(np.float32)
-    return frames, states, actions
 
 
 def write_dataset(root: Path, n: int = 3, T: int = 6, size: int = 64, task: str = "fake") -> Path:

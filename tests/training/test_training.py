@@ -11,13 +11,7 @@ import torch
 from training.dataset import ClipDataset, CorruptEpisodeError, load_episode, load_episodes, save_episode
 from training.schedule import warmup_constant_decay
 
-
-def _fake_episode(rng: np.random.Generator, T: int = 6, size: int = 64):
-    frames = rng.integers(0, 255, (T, size, size, 3), dtype=np.uint8)
-    states = np.concatenate([rng.uniform(-0.8, 0.8, (T, 3)), rng.uniform(-np.pi, np.pi, (T, 3)),
-                             rng.uniform(0, 1, (T, 1))], axis=1).astype(np.float32)
-    actions = rng.normal(scale=0.01, size=(T - 1, 7)).astype(np.float32)
-    return frames, states, actions
+from tests.training._fakes import fake_episode as _fake_episode
 
 
 def _write_dataset(root, n: int = 3, T: int = 6):
