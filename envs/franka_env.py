@@ -27,7 +27,7 @@ from scipy.spatial.transform import Rotation
 from envs import exit_close
 from envs.conventions import EULER_SEQ, integrate_action
 from envs.randomization import SceneRandomization, SceneRandomizer, add_randomization_assets, resolve_randomization
-from envs.scene import FINGER_ACTUATORS, GRIPPER_OPEN_WIDTH, HOME_QPOS, SceneConfig, build_model
+from envs.scene import FINGER_ACTUATORS, GRIPPER_OPEN_WIDTH, HOME_QPOS, SceneConfig, build_model, camera_preset
 from envs.spec import DEFAULT_ACTION_LIMITS, ActionLimits, make_action_space, make_observation_space, validate_action
 
 # Workspace box for the Cartesian target (base frame, metres).
@@ -83,6 +83,7 @@ class FrankaEnv(gym.Env):
         limits: ActionLimits = DEFAULT_ACTION_LIMITS,
         fancy_render: bool = False,
         randomize: SceneRandomization | str | dict | None = None,
+        camera: str = "front",
     ) -> None:
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
@@ -95,7 +96,10 @@ class FrankaEnv(gym.Env):
         self.control_hz = float(control_hz)
         self.observation_space = make_observation_space(image_size)
         self.action_space = make_action_space(limits)
-        scene = SceneConfig(**{**task.scene.__dict__, "fancy": fancy_render})
+        view = camera_preset(camera)
+        self.camera = camera
+        scene = SceneConfig(**{**task.scene.__dict__, "fancy": fancy_render, "camera_pos": view.pos,
+                               "camera_target": view.target, "camera_fovy": view.fovy})
         self.randomization = resolve_randomization(randomize)
         self._randomizer: SceneRandomizer | None = None
         if self.randomization.enabled:
@@ -195,7 +199,7 @@ class FrankaEnv(gym.Env):
 
     # ---------------------------------------------------------------- rendering
     def render_image(self) -> np.ndarray:
-        """uint8 (S, S, 3) from the fixed front camera."""
+        """uint8 (S, S, 3) from the fixed camera (the ``camera`` preset of envs.scene.CAMERAS)."""
         if self._renderer is None:
             self._renderer = mujoco.Renderer(self.model, self.image_size, self.image_size)
             exit_close.register_exit_close()

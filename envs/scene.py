@@ -34,6 +34,33 @@ def robosuite_assets() -> Path:
 
 
 @dataclass(frozen=True)
+class CameraPreset:
+    """A fixed camera: position and look-at target in the base frame (metres), vertical field of view (degrees)."""
+
+    pos: tuple[float, float, float]
+    target: tuple[float, float, float]
+    fovy: float
+
+
+# "front": the original wide view (the table edge to the back wall; the 4 cm cube is ~2 px wide at 64 px).
+# "workspace": a telephoto view from further back and higher, framing just the reach/cube workspace (TCP x
+# 0.35-0.65 m, |y| <= 0.22 m, z <= 0.4 m, with the hand above it, in the corners): the cube is ~3.6 px wide at 64 px
+# (1.8x "front"), ~5.5 px at 96 px; the pose was chosen by a grid search maximising the cube's size with the whole
+# workspace in view (see docs/manipulation.md).
+CAMERAS: dict[str, CameraPreset] = {
+    "front": CameraPreset((1.45, 0.0, 0.95), (0.35, 0.0, 0.12), 50.0),
+    "workspace": CameraPreset((1.6, 0.0, 1.3), (0.46, 0.0, 0.21), 24.0),
+}
+
+
+def camera_preset(name: str) -> CameraPreset:
+    """The named camera; ValueError listing the choices for an unknown name."""
+    if name not in CAMERAS:
+        raise ValueError(f"unknown camera {name!r}; choose one of {', '.join(sorted(CAMERAS))}")
+    return CAMERAS[name]
+
+
+@dataclass(frozen=True)
 class SceneConfig:
     """objects: number of free cubes (0 for reach). cube_size: half-extent, metres. camera: position/target in
     the base frame, metres. fancy: enable shadows/reflections/skybox."""

@@ -14,7 +14,7 @@ from gymnasium import spaces
 
 from envs.conventions import ACTION_DIM, STATE_DIM
 
-SUPPORTED_IMAGE_SIZES = (64, 128, 256)
+SUPPORTED_IMAGE_SIZES = (64, 96, 128, 256)
 DEFAULT_IMAGE_SIZE = 256
 
 

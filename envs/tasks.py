@@ -9,13 +9,14 @@ resting on the table.
 ``goal_range_scale`` (every task, default 1.0 = the training distribution) scales the box the goal is drawn from
 about its centre (reach / reach-with-object: the TCP goal box; grasp: the cube's start box; pick-and-place: the
 place-target box), clipped to the reachable table area; > 1 tests goals beyond the training range.
-Pick-and-place also records a grasp subgoal (cube held, lifted at its start position) via ``env.record_subgoal``.
+Grasp records subgoal images on the way (fingers around the cube, then closed on it) and pick-and-place also the
+cube lifted and carried above the target, via ``env.record_subgoal`` (``info["subgoals"]``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -101,22 +102,35 @@ class ReachTask:
 
 
 def _run_expert_to_goal(env, expert_name: str, rng: np.random.Generator, max_steps: int,
-                        on_phase: tuple[int, Callable[[], None]] | None = None) -> None:
-    """Run the noise-free expert until done; ``on_phase=(k, fn)`` calls ``fn()`` once, after the first step that
-    leaves the expert in phase >= k (used to record subgoals on the way)."""
+                        on_phase: Sequence[tuple[int, Callable[[], None]]] = ()) -> None:
+    """Run the noise-free expert until done; each ``(k, fn)`` of ``on_phase`` (in increasing k) calls ``fn()``
+    once, after the first step that leaves the expert in phase >= k (used to record subgoals on the way)."""
     from envs.experts import EXPERTS
 
     expert = EXPERTS[expert_name](env, noise=0.0, seed=int(rng.integers(2**31)))
-    pending = on_phase
+    pending = list(on_phase)
     for _ in range(max_steps):
         if expert.done():
             break
         env.simulate(expert.act(None))
-        if pending is not None and expert.phase >= pending[0]:
-            pending[1]()
-            pending = None
-    if pending is not None:  # the phase was never reached: record where the expert stopped
-        pending[1]()
+        while pending and expert.phase >= pending[0][0]:
+            pending.pop(0)[1]()
+    for _, record in pending:  # phases never reached: record where the expert stopped
+        record()
+
+
+# Grasp expert phases (envs.experts.GraspExpert) after which a subgoal image is recorded: the fingers around the
+# cube, open (phase 2 starts); the fingers closed on it (phase 3 starts). Pick-and-place adds the cube lifted at
+# its start (phase 4) and carried above the target (phase 5).
+GRASP_SUBGOAL_PHASES = ((2, "pregrasp"), (3, "grasp"))
+PICK_PLACE_SUBGOAL_PHASES = GRASP_SUBGOAL_PHASES + ((4, "lift"), (5, "carry"))
+
+
+def _subgoal_recorders(env, phases: Sequence[tuple[int, str]]) -> list[tuple[int, Callable[[], None]]]:
+    def recorder(name: str) -> Callable[[], None]:
+        return lambda: env.record_subgoal({"name": name, "cube_pos": cube_pos(env), "held": cube_held(env)})
+
+    return [(phase, recorder(name)) for phase, name in phases]
 
 
 @dataclass
@@ -133,8 +147,10 @@ class GraspTask:
         env.step_physics(50)
 
     def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
-        _run_expert_to_goal(env, "grasp", rng, 40)
-        return {"cube_goal": cube_pos(env)}
+        """Final goal: the cube grasped and lifted to the expert's 0.12 m. Subgoals on the way (see
+        GRASP_SUBGOAL_PHASES): fingers open around the cube, then closed on it."""
+        _run_expert_to_goal(env, "grasp", rng, 40, on_phase=_subgoal_recorders(env, GRASP_SUBGOAL_PHASES))
+        return {"name": "lift", "cube_goal": cube_pos(env)}
 
     def lift(self, env) -> float:
         return float(cube_pos(env)[2] - env.task.scene.cube_size)
@@ -217,11 +233,10 @@ class PickPlaceTask:
         env.step_physics(50)
 
     def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
-        """Final goal: the cube placed on the target. On the way, subgoal 1: the cube grasped and lifted (to the
-        expert's lift height, 0.12 m) above its start position (expert phase 4 = lift finished)."""
-        grasp = (4, lambda: env.record_subgoal({"name": "grasp", "cube_pos": cube_pos(env),
-                                                "held": cube_held(env)}))
-        _run_expert_to_goal(env, "pick_place", rng, 70, on_phase=grasp)
+        """Final goal: the cube placed on the target, gripper open above it. Subgoals on the way (see
+        PICK_PLACE_SUBGOAL_PHASES): fingers around the cube, closed on it, cube lifted to the expert's 0.12 m
+        above its start, cube carried above the target."""
+        _run_expert_to_goal(env, "pick_place", rng, 70, on_phase=_subgoal_recorders(env, PICK_PLACE_SUBGOAL_PHASES))
         return {"name": "place", "target_xy": self.target_xy}
 
     def placement_error(self, env) -> float:

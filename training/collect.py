@@ -23,6 +23,8 @@ COLLECT_CONFIG = "collect.json"
 # Fields that may differ when collecting again into an existing dataset directory: more (or fewer) episodes,
 # and where the directory now lives.
 COLLECT_MAY_CHANGE = ("episodes", "out_dir")
+# task="mixed": the multi-task play dataset (issue 12), episodes cycle through these.
+MIXED_TASKS = ("FrankaReach-v0", "FrankaGrasp-v0", "FrankaReachWithObject-v0", "FrankaPickPlace-v0")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class CollectConfig:
     random_step: float = 0.05
     gripper_prob: float = 0.3
     randomize: str = "none"  # scene randomisation preset of envs.randomization (Franka envs): none, all, lighting, ...
+    randomize_fraction: float = 1.0  # share of episodes recorded with ``randomize`` (the rest: the nominal scene)
+    camera: str = "front"  # camera preset of envs.scene.CAMERAS (Franka envs)
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -55,6 +59,22 @@ class CollectConfig:
         check_float(owner, "expert_noise", self.expert_noise, low=0.0)
         check_float(owner, "random_step", self.random_step, low=0.0)
         check_float(owner, "gripper_prob", self.gripper_prob, 0.0, 1.0)
+        check_float(owner, "randomize_fraction", self.randomize_fraction, 0.0, 1.0)
+        check_str(owner, "camera", self.camera)
+        tasks = self.tasks()
+        if len(set(tasks)) != len(tasks):
+            raise ValueError(f"{owner}.task lists a task twice: {self.task!r}")
+
+    def tasks(self) -> list[str]:
+        """The tasks episodes cycle through: ``task`` is one env id, a comma-separated list of ids, or "mixed"
+        (the four Franka tasks). Episode i is recorded in ``tasks()[i % len(tasks())]``."""
+        if self.task == "mixed":
+            return list(MIXED_TASKS)
+        return [t.strip() for t in self.task.split(",") if t.strip()]
+
+    @property
+    def mixed(self) -> bool:
+        return len(self.tasks()) > 1
 
 
 def random_action(rng: np.random.Generator, step: float, gripper_prob: float) -> np.ndarray:
@@ -65,9 +85,14 @@ def random_action(rng: np.random.Generator, step: float, gripper_prob: float) ->
     return np.concatenate([d, np.zeros(3), [grip]]).astype(np.float32)
 
 
-def collect_episode(env: gym.Env, cfg: CollectConfig, seed: int) -> dict:
+def collect_episode(env: gym.Env, cfg: CollectConfig, seed: int, task: str | None = None,
+                    randomized: bool | None = None) -> dict:
+    """One episode in ``env`` (of ``task``, default ``cfg.task``); ``randomized`` says whether ``env``
+    randomises its scene (default: ``cfg.randomize != "none"``). Returns frames/states/actions and meta."""
     from envs.experts import make_expert
 
+    task = cfg.task if task is None else task
+    randomized = cfg.randomize != "none" if randomized is None else randomized
     rng = np.random.default_rng(seed)
     obs, info = env.reset(seed=seed)
     use_expert = rng.random() < cfg.expert_fraction
@@ -86,9 +111,11 @@ def collect_episode(env: gym.Env, cfg: CollectConfig, seed: int) -> dict:
             break
     return {
         "frames": np.stack(frames), "states": np.stack(states), "actions": np.stack(actions),
-        "meta": {"task": cfg.task, "image_size": cfg.image_size, "control_hz": env.unwrapped.control_hz,
+        "meta": {"task": task, "image_size": cfg.image_size, "control_hz": env.unwrapped.control_hz,
                  "seed": seed, "policy": "noisy_expert" if use_expert else "random",
-                 "success": bool(info["is_success"]), "randomize": cfg.randomize},
+                 "success": bool(info["is_success"]), "randomize": cfg.randomize if randomized else "none",
+                 **({"camera": cfg.camera} if cfg.camera != "front" else {}),
+                 **({"mix": ",".join(cfg.tasks())} if cfg.mixed else {})},
     }
 
 
@@ -119,7 +146,7 @@ def check_existing_dataset(out: Path, cfg: CollectConfig) -> bool:
         meta = json.loads((existing[0] / "meta.json").read_text())
     except (OSError, ValueError) as exc:
         raise ValueError(f"{existing[0] / 'meta.json'}: unreadable, cannot check what {out} holds ({exc})") from exc
-    if (meta.get("task"), meta.get("image_size")) != (cfg.task, cfg.image_size):
+    if (meta.get("task"), meta.get("image_size")) != (cfg.task, cfg.image_size) or cfg.mixed:
         raise ValueError(f"{out} holds {meta.get('task')!r} episodes at {meta.get('image_size')!r} px "
                          f"({existing[0].name}), not {cfg.task!r} at {cfg.image_size} px: use a new out_dir")
     return False
@@ -131,17 +158,38 @@ def collect(cfg: CollectConfig) -> Path:
 
     out = Path(cfg.out_dir)
     record = not out.exists() or check_existing_dataset(out, cfg)
-    extra = {} if cfg.randomize == "none" else {"randomize": cfg.randomize}  # robosuite ids take no randomize
-    env = gym.make(cfg.task, image_size=cfg.image_size, max_episode_steps=cfg.steps + 1, **extra)
+    envs_by_key: dict[tuple[str, bool], gym.Env] = {}
     try:
         out.mkdir(parents=True, exist_ok=True)
         if record:
             write_json_atomic(out / COLLECT_CONFIG, asdict(cfg))
+        tasks = cfg.tasks()
         for i in tqdm(range(cfg.episodes), desc=f"collect {cfg.task}"):
             if episode_dir(out, i).exists():
                 continue
-            ep = collect_episode(env, cfg, cfg.seed * 1_000_003 + i)
+            seed = cfg.seed * 1_000_003 + i
+            task = tasks[i % len(tasks)]
+            randomized = cfg.randomize != "none" and episode_randomized(cfg, seed)
+            if (task, randomized) not in envs_by_key:
+                envs_by_key[task, randomized] = make_collect_env(cfg, task, randomized)
+            ep = collect_episode(envs_by_key[task, randomized], cfg, seed, task, randomized)
             save_episode(out, i, ep["frames"], ep["states"], ep["actions"], ep["meta"])
     finally:
-        env.close()
+        for env in envs_by_key.values():
+            env.close()
     return out
+
+
+def episode_randomized(cfg: CollectConfig, seed: int) -> bool:
+    """Whether the episode of ``seed`` uses the randomised scene (a draw of its own, so it does not shift the
+    episode's other random numbers)."""
+    return cfg.randomize_fraction >= 1.0 or np.random.default_rng([seed, 7]).random() < cfg.randomize_fraction
+
+
+def make_collect_env(cfg: CollectConfig, task: str, randomized: bool) -> gym.Env:
+    """The env episodes of ``task`` are recorded in (Franka envs take ``randomize`` and ``camera``; robosuite ids
+    take neither)."""
+    extra: dict = {"randomize": cfg.randomize} if randomized else {}
+    if cfg.camera != "front":
+        extra["camera"] = cfg.camera
+    return gym.make(task, image_size=cfg.image_size, max_episode_steps=cfg.steps + 1, **extra)

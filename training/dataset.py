@@ -161,8 +161,10 @@ def load_episodes(root: str | Path) -> tuple[list[Episode], list[str]]:
     return good, bad
 
 
-def _signature(ep: Episode) -> tuple[Any, tuple[int, int]]:
-    return ep.meta.get("task"), tuple(ep.frames.shape[1:3])
+def _signature(ep: Episode) -> tuple[Any, tuple[int, int], str]:
+    """What every episode of one dataset directory shares: the task (the task list of a mixed collection, meta
+    "mix"), the frame size and the camera preset."""
+    return ep.meta.get("mix", ep.meta.get("task")), tuple(ep.frames.shape[1:3]), ep.meta.get("camera", "front")
 
 
 def check_uniform(root: str | Path, episodes: list[Episode], paths: list[Path]) -> None:
@@ -173,8 +175,9 @@ def check_uniform(root: str | Path, episodes: list[Episode], paths: list[Path]) 
         if other != first:
             raise MixedDatasetError(
                 f"mixed dataset under {root}: {path.name} has task {other[0]!r} with {other[1][0]}x{other[1][1]} "
-                f"frames, {paths[0].name} has task {first[0]!r} with {first[1][0]}x{first[1][1]} frames; "
-                f"keep one task and image size per dataset directory")
+                f"frames (camera {other[2]!r}), {paths[0].name} has task {first[0]!r} with {first[1][0]}x"
+                f"{first[1][1]} frames (camera {first[2]!r}); keep one task (or one mixed collection), image size "
+                f"and camera per dataset directory")
 
 
 class ClipDataset(Dataset):

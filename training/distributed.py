@@ -39,6 +39,7 @@ class DistContext:
     world_size: int
     local_rank: int
     device: torch.device
+    bf16: bool = False  # train under bf16 autocast (training.precision)
 
     @property
     def distributed(self) -> bool:

@@ -25,6 +25,7 @@ from training.distributed import (DistContext, barrier, check_device_name, check
                                   distributed_context, env_world_size, global_mean, micro_batch_size,
                                   quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
 from training.lerobot import DATA_FORMATS, load_training_episodes
+from training.precision import autocast, check_precision, with_precision
 from training.schedule import warmup_constant_decay
 from training.checks import build_named, check_file_name, check_float, check_int, check_schedule, check_str, inside
 from training.state import (LogWriter, TrainingStateError, file_sha256, record_run_config, resume_state,
@@ -36,7 +37,7 @@ from training.state import (LogWriter, TrainingStateError, file_sha256, record_r
 # gradient accumulation (the global batch and its clips stay the same). The number of processes is no config field:
 # a checkpoint holds the global state, so a run may resume on another number of processes or machines.
 POSTTRAIN_MAY_CHANGE = ("steps", "stop_after", "ckpt_every", "threads", "out_dir", "save_name", "device",
-                        "accum_steps")
+                        "accum_steps", "precision")
 # Why ranks may disagree on what they read: say what to fix.
 SHARED_FILES_HINT = "every process must see the same out_dir and data_dir (a shared filesystem on several machines)"
 
@@ -62,6 +63,7 @@ class PosttrainConfig:
     save_name: str = "model"
     stop_after: int | None = None  # end this run (checkpointed) at this step, e.g. to train in time slices
     device: str = "auto"  # auto (CUDA when present, else CPU) | cpu | cuda | cuda:N (one process only)
+    precision: str = "auto"  # auto (bf16 autocast only where bf16 is fast: see training.precision) | fp32 | bf16
     accum_steps: int = 1  # micro-batches per step and process: batch_size / (processes * accum_steps) clips each
 
     def __post_init__(self) -> None:
@@ -76,6 +78,7 @@ class PosttrainConfig:
             check_int(owner, name, getattr(self, name), minimum)
         micro_batch_size(owner, self.batch_size, 1, self.accum_steps)
         check_device_name(owner, self.device)
+        check_precision(owner, self.precision)
         if self.frames_per_clip < self.rollout_steps + 1:
             raise ValueError(f"{owner}.frames_per_clip must be > rollout_steps, got {self.frames_per_clip} <= "
                              f"{self.rollout_steps}")
@@ -198,7 +201,8 @@ def train_step(loss_fn: nn.Module, micro_batches: list[list[tuple[int, int]]], l
     for i, part in enumerate(micro_batches):
         z, actions, states = gather_clips(latents, episodes, part, cfg.frames_per_clip, ctx.device)
         with sync_unless(loss_fn, skip=i < len(micro_batches) - 1):
-            tf_loss, roll_loss = loss_fn(z, actions, states)
+            with autocast(ctx.bf16, ctx.device):
+                tf_loss, roll_loss = loss_fn(z, actions, states)
             ((tf_loss + roll_loss) / len(micro_batches)).backward()
         total += torch.stack([tf_loss.detach(), roll_loss.detach()])
     return total / len(micro_batches)
@@ -229,6 +233,7 @@ def _checkpoint(cfg: PosttrainConfig, ctx: DistContext, encoder_sha: str | None,
 
 
 def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
+    ctx = with_precision(ctx, cfg.precision)
     out = Path(cfg.out_dir)
     save_base = inside(out, cfg.save_name, "save_name")
     state = resume_state(out, "posttrain", asdict(cfg), POSTTRAIN_MAY_CHANGE, cfg.steps,

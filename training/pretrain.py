@@ -24,6 +24,7 @@ from torch import nn
 from tqdm import tqdm
 
 from training.dataset import ClipDataset, load_episodes
+from training.precision import autocast, check_precision, with_precision
 from training.masks import DEFAULT_MASKS, context_target_ids, sample_block_mask
 from training.schedule import warmup_constant_decay
 from training.checks import build_named, check_float, check_int, check_schedule, check_str
@@ -38,7 +39,7 @@ from training.state import (LogWriter, record_run_config, resume_state, save_tor
 # cadence, thread count, where the run directory now lives, the device and the gradient accumulation (the global
 # batch and its clips stay the same). The number of processes is no config field: a checkpoint holds the global
 # state, so a run may resume on another number of processes or machines.
-PRETRAIN_MAY_CHANGE = ("steps", "ckpt_every", "threads", "out_dir", "device", "accum_steps")
+PRETRAIN_MAY_CHANGE = ("steps", "ckpt_every", "threads", "out_dir", "device", "accum_steps", "precision")
 SHARED_FILES_HINT = "every process must see the same out_dir and data_dir (a shared filesystem on several machines)"
 
 
@@ -61,6 +62,7 @@ class PretrainConfig:
     seed: int = 0
     threads: int = 2
     device: str = "auto"  # auto (CUDA when present, else CPU) | cpu | cuda | cuda:N (one process only)
+    precision: str = "auto"  # auto (bf16 autocast only where bf16 is fast: see training.precision) | fp32 | bf16
     accum_steps: int = 1  # micro-batches per step and process: batch_size / (processes * accum_steps) clips each
 
     def __post_init__(self) -> None:
@@ -72,6 +74,7 @@ class PretrainConfig:
             check_int(owner, name, getattr(self, name), minimum)
         micro_batch_size(owner, self.batch_size, 1, self.accum_steps)
         check_device_name(owner, self.device)
+        check_precision(owner, self.precision)
         check_float(owner, "lr", self.lr, low=0.0, low_open=True)
         check_float(owner, "weight_decay", self.weight_decay, low=0.0)
         check_float(owner, "ema", self.ema, low=0.0, high=1.0, high_open=True)
@@ -140,7 +143,8 @@ def train_step(loss_fn: nn.Module, target: nn.Module, micro_batches: list[list[i
         frames = torch.stack([data[j]["frames"] for j in part])  # (b, T, H, W, 3)
         video = to_video(frames, cfg.image_size).to(ctx.device)
         with sync_unless(loss_fn, skip=i < len(micro_batches) - 1):
-            loss = loss_fn(video, target_features(target, video), masks)
+            with autocast(ctx.bf16, ctx.device):
+                loss = loss_fn(video, target_features(target, video), masks)
             (loss / len(micro_batches)).backward()
         total += loss.detach()
     return total / len(micro_batches)
@@ -182,6 +186,7 @@ def _pretrain(cfg: PretrainConfig, ctx: DistContext) -> Path:
     from world_model.encoder import build_encoder
     from world_model.mask_predictor import build_mask_predictor
 
+    ctx = with_precision(ctx, cfg.precision)
     out = Path(cfg.out_dir)
     state = resume_state(out, "pretrain", asdict(cfg), PRETRAIN_MAY_CHANGE, cfg.steps,
                          defaults=asdict(PretrainConfig()))

@@ -122,6 +122,8 @@ ENCODER_CONFIGS: dict[str, EncoderConfig] = {
         EncoderConfig("vit_tiny", 192, 12, 3, 768),
         # CPU-sized encoder for the MuJoCo sim (64 px -> 4x4 patches).
         EncoderConfig("vit_sim", 192, 4, 3, 768, img_size=64),
+        # The same at 96 px (6x6 patches): the multi-task manipulation model (docs/manipulation.md).
+        EncoderConfig("vit_sim96", 192, 4, 3, 768, img_size=96),
     )
 }
 ENCODER_CONFIGS["vit_giant_xformers"] = dataclasses.replace(ENCODER_CONFIGS["vit_giant"], name="vit_giant_xformers")
@@ -132,6 +134,7 @@ AC_PREDICTOR_CONFIGS: dict[str, ACPredictorConfig] = {
         ACPredictorConfig("ac_vit_giant", enc_dim=1408, dim=1024, depth=24, num_heads=16, mlp_dim=4096),
         ACPredictorConfig("ac_vit_large", enc_dim=1024, dim=1024, depth=24, num_heads=16, mlp_dim=4096),
         ACPredictorConfig("ac_sim", enc_dim=192, dim=192, depth=4, num_heads=3, mlp_dim=768, img_size=64),
+        ACPredictorConfig("ac_sim96", enc_dim=192, dim=192, depth=4, num_heads=3, mlp_dim=768, img_size=96),
     )
 }
 

@@ -57,6 +57,7 @@ class WorldModelConfig:
 WORLD_MODEL_CONFIGS: dict[str, WorldModelConfig] = {
     "ac_vit_giant": WorldModelConfig(get_encoder_config("vit_giant"), get_ac_predictor_config("ac_vit_giant"), 256),
     "sim_tiny": WorldModelConfig(get_encoder_config("vit_sim"), get_ac_predictor_config("ac_sim"), 64),
+    "sim_tiny96": WorldModelConfig(get_encoder_config("vit_sim96"), get_ac_predictor_config("ac_sim96"), 96),
 }
 
 
