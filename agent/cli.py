@@ -5,6 +5,14 @@
     vjepa-eval agent=learned variants=robustness episodes=20          # every variant of agent.eval.VARIANTS
     vjepa-eval agent=learned 'variants=[nominal,lighting,far_goals]'
     vjepa-eval agent=learned tasks='[FrankaPickPlace-v0]' subgoals=true subgoal_steps=30
+    vjepa-eval agent=learned model=runs/multitask/model tasks='[FrankaGrasp-v0]'   # the model's size/camera
+    vjepa-eval agent=oracle camera=workspace image_size=96
+
+``image_size`` and ``camera`` default to ``auto``: for agent=learned the image size (px) and camera preset the model
+was trained on (its JSON header: config.image_size and metadata.camera, "front" when the model records none); for
+agent=oracle|random 64 px and "front". Explicit values are validated, and refused for agent=learned when they differ
+from the model's (its images would not look like its training data). The resolved values are what results.json
+records (and what a resumed run must match).
 
 Bad settings (unknown keys such as ``+epsiodes=50``, ``episodes=0``, ``bf16=maybe``, an unknown planner, ...) end
 the run before any episode with one line on stderr and exit status 1 (``VJEPA_DEBUG=1`` shows the traceback).
@@ -22,10 +30,12 @@ from omegaconf import DictConfig, OmegaConf
 from agent.cli_errors import cli_errors
 
 PROG = "vjepa-eval"
-TOP_KEYS = ("agent", "planner", "planner_overrides", "model", "tasks", "episodes", "seed", "image_size",
+TOP_KEYS = ("agent", "planner", "planner_overrides", "model", "tasks", "episodes", "seed", "image_size", "camera",
             "max_steps", "video", "bf16", "device", "jobs", "energy", "label", "out_dir", "variants", "subgoals",
             "subgoal_steps", "subgoal_energy_threshold")
 ENERGY_KEYS = ("all_frames", "state_weight")
+AUTO = "auto"
+DEFAULT_VIEW = (64, "front")  # image size (px) and camera preset of agent=oracle|random with auto
 
 
 def _first_set(value: Any, default: Any) -> Any:
@@ -74,20 +84,47 @@ def _text(name: str, value: Any, allow_none: bool = False) -> str | None:
     return str(value)
 
 
+def _check_learned_view(model: str, view: tuple[int, str], asked: tuple[Any, Any]) -> None:
+    """ValueError when an explicit image size (px) or camera differs from what the learned model was trained on."""
+    for name, value, trained in zip(("image_size", "camera"), asked, view):
+        if value != AUTO and value != trained:
+            raise ValueError(f"{name}={value!r} but the world model {model!r} was trained with {name}={trained!r}: "
+                             f"use {name}=auto (or {trained})")
+
+
+def resolve_view(kind: str, model: str, image_size: Any, camera: Any) -> tuple[Any, Any]:
+    """(image size in px, camera preset) with ``auto`` resolved: the learned agent's model's (from its JSON header;
+    "front" when it records no camera), :data:`DEFAULT_VIEW` for the oracle and random agents. Explicit values are
+    validated (ValueError listing the choices) and, for agent=learned, must equal the model's."""
+    from agent.eval import check_camera, check_image_size
+
+    image_size = image_size if image_size == AUTO else check_image_size(image_size)
+    camera = camera if camera == AUTO else check_camera(camera)
+    if kind != "learned":
+        return (DEFAULT_VIEW[0] if image_size == AUTO else image_size, DEFAULT_VIEW[1] if camera == AUTO else camera)
+    from agent.factory import model_view, resolve_model_path
+
+    view = model_view(resolve_model_path(model))
+    _check_learned_view(model, view, (image_size, camera))
+    return view
+
+
 def build(cfg: DictConfig, out_dir: str) -> tuple[Any, Any, str]:
-    """(EvalConfig, AgentSpec, label) from the hydra config; ValueError naming the first bad setting."""
+    """(EvalConfig, AgentSpec, label) from the hydra config, ``auto`` image size / camera resolved (see
+    :func:`resolve_view`); ValueError naming the first bad setting."""
     from agent.energy import EnergyConfig
     from agent.eval import AgentSpec, EvalConfig
 
     check_keys(cfg)
-    eval_cfg = EvalConfig(tasks=_plain(cfg.tasks), episodes=cfg.episodes, seed=cfg.seed, image_size=cfg.image_size,
-                          max_steps=cfg.max_steps, video=cfg.video, out_dir=out_dir, jobs=cfg.jobs,
-                          variants=_plain(cfg.variants), subgoals=cfg.subgoals, subgoal_steps=cfg.subgoal_steps,
-                          subgoal_energy_threshold=cfg.subgoal_energy_threshold)
     energy = EnergyConfig(all_frames=cfg.energy.all_frames, state_weight=cfg.energy.state_weight)
     spec = AgentSpec(kind=_text("agent", cfg.agent), planner=_text("planner", cfg.planner),
                      planner_overrides=_plain(cfg.planner_overrides), model=_text("model", cfg.model),
                      seed=cfg.seed, bf16=cfg.bf16, device=_text("device", cfg.device), energy=energy)
+    image_size, camera = resolve_view(spec.kind, spec.model, _plain(cfg.image_size), _plain(cfg.camera))
+    eval_cfg = EvalConfig(tasks=_plain(cfg.tasks), episodes=cfg.episodes, seed=cfg.seed, image_size=image_size,
+                          camera=camera, max_steps=cfg.max_steps, video=cfg.video, out_dir=out_dir, jobs=cfg.jobs,
+                          variants=_plain(cfg.variants), subgoals=cfg.subgoals, subgoal_steps=cfg.subgoal_steps,
+                          subgoal_energy_threshold=cfg.subgoal_energy_threshold)
     label = _text("label", cfg.label, allow_none=True)
     if label is None:
         label = f"{spec.kind}+{spec.planner}" if spec.kind != "random" else "random"

@@ -5,7 +5,11 @@ An episode ends at success (judged from the TRUE simulator state by ``env.is_suc
 (re-seeded, planner warm start cleared) before every episode, so ``jobs=N`` worker processes give the same
 per-episode results as a serial run. Every finished episode is recorded in results.json at once (atomic, locked:
 see :mod:`agent.eval_results`); an interrupted run resumes where it stopped, and a run whose agent, planner, model,
-seed, image size, max steps or subgoal mode differ from the stored results is refused.
+seed, image size, camera, max steps or subgoal mode differ from the stored results is refused.
+
+Camera (``EvalConfig.camera``): the preset of :data:`envs.scene.CAMERAS` the Franka sim envs render with (robosuite
+ids take none: only "front", the default, which is not passed to them). A learned agent must be evaluated with the
+image size and camera its model was trained on (:func:`agent.factory.make_agent` refuses others).
 
 Robustness suite (``variants``): every task is evaluated under each named variant of :data:`VARIANTS` (a scene
 randomisation preset of :mod:`envs.randomization` and/or goals beyond the training range); ``"robustness"``
@@ -31,9 +35,11 @@ from tqdm import tqdm
 from agent.energy import EnergyConfig
 from agent.eval_results import NOMINAL, ResultsStore, entry_key, iter_entries, summarise  # noqa: F401 - API
 from agent.subgoals import SubgoalAgent, SubgoalConfig
+from envs.scene import camera_preset
 from envs.spec import SUPPORTED_IMAGE_SIZES
 
 AGENT_KINDS = ("learned", "oracle", "random")
+DEFAULT_CAMERA = "front"  # the Franka envs' default camera preset (the only one robosuite ids accept)
 BF16_CHOICES = ("auto", True, False)
 
 
@@ -88,6 +94,27 @@ def variant_env_kwargs(variant: str) -> dict[str, Any]:
     return VARIANTS[variant].env_kwargs()
 
 
+def camera_env_kwargs(camera: str) -> dict[str, Any]:
+    """``gym.make`` kwargs for a camera preset: empty for the default "front", so robosuite ids (which take no
+    camera) keep working."""
+    return {} if camera == DEFAULT_CAMERA else {"camera": camera}
+
+
+def check_camera(camera: Any) -> str:
+    """``camera`` if it names a preset of envs.scene.CAMERAS; ValueError listing the presets otherwise."""
+    if not isinstance(camera, str):
+        raise ValueError(f"camera must be a camera preset name, got {camera!r}")
+    camera_preset(camera)
+    return camera
+
+
+def check_image_size(image_size: Any) -> int:
+    """``image_size`` (px) if it is one of envs.spec.SUPPORTED_IMAGE_SIZES; ValueError listing them otherwise."""
+    if isinstance(image_size, bool) or image_size not in SUPPORTED_IMAGE_SIZES:
+        raise ValueError(f"image_size must be one of {SUPPORTED_IMAGE_SIZES}, got {image_size!r}")
+    return int(image_size)
+
+
 def _normalise_variants(variants: Any) -> tuple[str, ...]:
     """A name string is one variant; shortcuts (``robustness``) expand; order kept, repeats dropped."""
     if isinstance(variants, str):
@@ -139,14 +166,16 @@ def _check_subgoal_fields(subgoals: Any, steps: Any, threshold: Any) -> None:
 class EvalConfig:
     """What to evaluate: ``episodes`` seeds ``seed, seed+1, ...`` on each task under each of ``variants`` (names
     of :data:`VARIANTS`; ``"robustness"`` is all of them). max_steps None: the task's max_episode_steps. jobs:
-    worker processes (spawned) that share the episodes. subgoals: follow ``info["subgoals"]`` with a
-    :class:`agent.subgoals.SubgoalAgent` switching after ``subgoal_steps`` actions and/or once the plan cost is
-    <= ``subgoal_energy_threshold``."""
+    worker processes (spawned) that share the episodes. image_size: observation side in px. camera: the camera
+    preset of the Franka envs (:data:`envs.scene.CAMERAS`; "front" for robosuite ids). subgoals: follow
+    ``info["subgoals"]`` with a :class:`agent.subgoals.SubgoalAgent` switching after ``subgoal_steps`` actions
+    and/or once the plan cost is <= ``subgoal_energy_threshold``."""
 
     tasks: tuple[str, ...] = ("FrankaReach-v0",)
     episodes: int = 10
     seed: int = 1000
     image_size: int = 64
+    camera: str = DEFAULT_CAMERA
     max_steps: int | None = None
     video: bool = True
     out_dir: str = "outputs/eval"
@@ -165,8 +194,8 @@ class EvalConfig:
         require_int("jobs", self.jobs, 1)
         if self.max_steps is not None:
             require_int("max_steps", self.max_steps, 1)
-        if isinstance(self.image_size, bool) or self.image_size not in SUPPORTED_IMAGE_SIZES:
-            raise ValueError(f"image_size must be one of {SUPPORTED_IMAGE_SIZES}, got {self.image_size!r}")
+        check_image_size(self.image_size)
+        check_camera(self.camera)
         if not isinstance(self.video, bool):
             raise ValueError(f"video must be true or false, got {self.video!r}")
         if not isinstance(self.out_dir, (str, Path)) or not str(self.out_dir):
@@ -343,12 +372,14 @@ class EpisodeRunner:
     """Runs :class:`EpisodeJob` s with one env and one agent per (task, variant), built on first use and reused;
     at most ``max_built`` are kept (the least recently used is closed), since every env holds a renderer.
 
-    subgoal: the switch rule of subgoal mode (the built agent is wrapped in a SubgoalAgent), or None."""
+    image_size: observation side (px). subgoal: the switch rule of subgoal mode (the built agent is wrapped in a
+    SubgoalAgent), or None. camera: the Franka envs' camera preset (passed only when not "front")."""
 
     def __init__(self, make_agent: Callable[[gym.Env], Any], image_size: int, subgoal: SubgoalConfig | None = None,
-                 max_built: int = 2) -> None:
+                 max_built: int = 2, camera: str = DEFAULT_CAMERA) -> None:
         self.make_agent = make_agent
         self.image_size = image_size
+        self.camera = camera
         self.subgoal = subgoal
         self.max_built = max_built
         self._built: OrderedDict[tuple[str, str], tuple[gym.Env, Any]] = OrderedDict()
@@ -356,7 +387,8 @@ class EpisodeRunner:
     def _build(self, task: str, variant: str) -> tuple[gym.Env, Any]:
         import envs  # noqa: F401 - registers the env ids
 
-        env = gym.make(task, image_size=self.image_size, **variant_env_kwargs(variant))
+        env = gym.make(task, image_size=self.image_size, **camera_env_kwargs(self.camera),
+                       **variant_env_kwargs(variant))
         agent = self.make_agent(env)
         return env, agent if self.subgoal is None else SubgoalAgent(agent, self.subgoal)
 
@@ -390,6 +422,17 @@ def check_tasks(tasks: tuple[str, ...]) -> None:
         if task not in gym.registry:
             known = sorted(t for t in gym.registry if t.startswith("Franka"))
             raise ValueError(f"unknown task {task!r}; registered Franka tasks: {', '.join(known)}")
+
+
+def check_camera_tasks(tasks: tuple[str, ...], camera: str) -> None:
+    """ValueError for a camera preset other than "front" with a task that is not a lean Franka env (robosuite ids
+    have their own cameras and take no preset)."""
+    from envs.tasks import TASKS
+
+    other = [task for task in tasks if task not in TASKS]
+    if camera != DEFAULT_CAMERA and other:
+        raise ValueError(f"camera={camera!r} applies to the Franka envs only ({', '.join(sorted(TASKS))}), "
+                         f"not to {', '.join(other)}: use camera=front for them")
 
 
 def check_subgoal_agent(cfg: EvalConfig, make_agent: Callable[[gym.Env], Any]) -> None:
@@ -431,7 +474,7 @@ def run_identity(cfg: EvalConfig, label: str, agent_identity: Mapping[str, Any] 
     Variants are not part of it: like tasks, each has its own entries, so more can be added to a directory."""
     subgoal = cfg.subgoal_config()
     return {"label": label, **dict(agent_identity or {}), "seed": cfg.seed, "image_size": cfg.image_size,
-            "max_steps": cfg.max_steps,
+            "camera": cfg.camera, "max_steps": cfg.max_steps,
             "subgoals": None if subgoal is None else {"steps_per_subgoal": subgoal.steps_per_subgoal,
                                                       "energy_threshold": subgoal.energy_threshold,
                                                       "min_steps_per_subgoal": subgoal.min_steps_per_subgoal,
@@ -447,6 +490,7 @@ def run_suite(cfg: EvalConfig, make_agent: Callable[[gym.Env], Any], label: str 
     ``cfg.jobs > 1`` the episodes run in spawned worker processes and ``make_agent`` must be picklable (an
     :class:`AgentSpec` or a module-level function)."""
     check_tasks(cfg.tasks)
+    check_camera_tasks(cfg.tasks, cfg.camera)
     check_subgoal_agent(cfg, make_agent)
     if cfg.jobs > 1:
         from agent.eval_parallel import check_picklable
@@ -469,16 +513,18 @@ def run_suite(cfg: EvalConfig, make_agent: Callable[[gym.Env], Any], label: str 
             from agent.eval_parallel import run_parallel
 
             run_parallel(jobs, make_agent, cfg.image_size, min(cfg.jobs, len(jobs)), on_result,
-                         cfg.subgoal_config())
+                         cfg.subgoal_config(), cfg.camera)
         else:
-            run_serial(jobs, make_agent, cfg.image_size, on_result, cfg.subgoal_config())
+            run_serial(jobs, make_agent, cfg.image_size, on_result, cfg.subgoal_config(), cfg.camera)
     return store.read()
 
 
 def run_serial(jobs: list[EpisodeJob], make_agent: Callable[[gym.Env], Any], image_size: int,
-               on_result: Callable[[EpisodeOutcome], None], subgoal: SubgoalConfig | None = None) -> None:
-    """Run ``jobs`` in this process, reporting each finished episode to ``on_result``."""
-    runner = EpisodeRunner(make_agent, image_size, subgoal)
+               on_result: Callable[[EpisodeOutcome], None], subgoal: SubgoalConfig | None = None,
+               camera: str = DEFAULT_CAMERA) -> None:
+    """Run ``jobs`` in this process (envs at ``image_size`` px with the ``camera`` preset), reporting each
+    finished episode to ``on_result``."""
+    runner = EpisodeRunner(make_agent, image_size, subgoal, camera=camera)
     try:
         for job in jobs:
             on_result(runner.run(job))

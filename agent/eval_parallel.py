@@ -17,7 +17,7 @@ from typing import Any, Callable
 import gymnasium as gym
 import torch
 
-from agent.eval import EpisodeJob, EpisodeOutcome, EpisodeRunner
+from agent.eval import DEFAULT_CAMERA, EpisodeJob, EpisodeOutcome, EpisodeRunner
 from agent.subgoals import SubgoalConfig
 
 _RUNNER: EpisodeRunner | None = None  # one per worker process
@@ -30,10 +30,11 @@ def worker_threads(workers: int, total_threads: int | None = None) -> int:
 
 
 def _init_worker(make_agent: Callable[[gym.Env], Any], image_size: int, threads: int,
-                 subgoal: SubgoalConfig | None) -> None:
+                 subgoal: SubgoalConfig | None, camera: str = DEFAULT_CAMERA) -> None:
+    """Set up this worker's runner (envs at ``image_size`` px with the ``camera`` preset)."""
     global _RUNNER
     torch.set_num_threads(threads)
-    _RUNNER = EpisodeRunner(make_agent, image_size, subgoal)
+    _RUNNER = EpisodeRunner(make_agent, image_size, subgoal, camera=camera)
 
 
 def _run_job(job: EpisodeJob) -> EpisodeOutcome:
@@ -51,16 +52,18 @@ def check_picklable(make_agent: Callable[[gym.Env], Any]) -> None:
 
 
 def run_parallel(jobs: list[EpisodeJob], make_agent: Callable[[gym.Env], Any], image_size: int, workers: int,
-                 on_result: Callable[[EpisodeOutcome], None], subgoal: SubgoalConfig | None = None) -> None:
+                 on_result: Callable[[EpisodeOutcome], None], subgoal: SubgoalConfig | None = None,
+                 camera: str = DEFAULT_CAMERA) -> None:
     """Run ``jobs`` on ``workers`` spawned processes; ``on_result(outcome)`` as each episode finishes.
-    subgoal: the switch rule of subgoal mode (each worker wraps its agents in a SubgoalAgent), or None.
+    subgoal: the switch rule of subgoal mode (each worker wraps its agents in a SubgoalAgent), or None. Envs are
+    built at ``image_size`` px with the ``camera`` preset (passed to gym.make only when not "front").
 
     An exception in a worker (or in ``on_result``, or Ctrl-C) terminates the pool and propagates; episodes already
     handed to ``on_result`` are kept by the caller."""
     check_picklable(make_agent)
     ctx = mp.get_context("spawn")
     with ctx.Pool(workers, initializer=_init_worker,
-                  initargs=(make_agent, image_size, worker_threads(workers), subgoal)) as pool:
+                  initargs=(make_agent, image_size, worker_threads(workers), subgoal, camera)) as pool:
         for outcome in pool.imap_unordered(_run_job, jobs, chunksize=1):
             on_result(outcome)
         pool.close()

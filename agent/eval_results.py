@@ -1,9 +1,9 @@
 """The results.json of one evaluation directory, safe to resume and to share between concurrent runs.
 
 * Identity: results.json records under ``"run"`` what produced its episodes (agent label and kind, planner and its
-  overrides, model, precision/device request, energy, seed base, image size, max steps, subgoal mode and its switch
-  rule). A run whose identity differs is refused with :class:`ResultsMismatchError` naming the differing fields, so
-  an eval never reports another run's episodes as its own. Files written before identities were recorded are
+  overrides, model, precision/device request, energy, seed base, image size, camera, max steps, subgoal mode and its
+  switch rule). A run whose identity differs is refused with :class:`ResultsMismatchError` naming the differing
+  fields, so an eval never reports another run's episodes as its own. Files written before identities were recorded are
   checked on what they hold (label, seed, image size, max steps). A file without episodes (a run that failed
   before its first one) may be taken over.
 * Concurrency: every read-modify-write of results.json happens under an exclusive ``fcntl.flock`` on
@@ -15,8 +15,8 @@
   (the layout of files written before variants existed, which read back as nominal); any other variant's key is
   ``"<env id>@<variant>"``. Variants are not part of the run identity (like tasks, more can be added to a directory
   later), but a stored entry whose ``env_kwargs`` differ from the variant's current definition is refused.
-* Fields added to the run identity later (``subgoals``) read as their default (:data:`IDENTITY_DEFAULTS`) in files
-  written before them, so such files resume.
+* Fields added to the run identity later (``subgoals``, ``camera``) read as their default (:data:`IDENTITY_DEFAULTS`)
+  in files written before them, so such files resume.
 * Strict JSON: summaries hold ``null`` (never NaN) for undefined means and the file is written with
   ``allow_nan=False``.
 """
@@ -40,7 +40,8 @@ RESULTS_NAME = "results.json"
 LOCK_NAME = ".results.lock"
 NOMINAL = "nominal"
 VARIANT_SEPARATOR = "@"
-IDENTITY_DEFAULTS: dict[str, Any] = {"subgoals": None}  # run-identity fields added later -> value of older runs
+# run-identity fields added later -> value of older runs (they rendered with the "front" camera)
+IDENTITY_DEFAULTS: dict[str, Any] = {"subgoals": None, "camera": "front"}
 
 
 class ResultsMismatchError(ValueError):

@@ -1,4 +1,8 @@
-"""Build agents by name for the CLI and benchmarks: learned (world model + planner), oracle, random."""
+"""Build agents by name for the CLI and benchmarks: learned (world model + planner), oracle, random.
+
+A learned agent is refused for an env whose images differ from the model's training data: another image size
+(px, the model config's ``image_size``) or, for the lean Franka sim envs, another camera preset (the model's
+``metadata.camera``; models saved without it were trained on "front")."""
 
 from __future__ import annotations
 
@@ -53,6 +57,49 @@ def resolve_model_path(model: str) -> Path:
     return base
 
 
+DEFAULT_CAMERA = "front"  # the camera of models that record none (trained before camera presets existed)
+
+
+def model_view(path: str | Path) -> tuple[int, str]:
+    """(image size in px, camera preset) of the world model at ``path``'s training data, from its JSON header; a
+    model without a recorded camera counts as "front"."""
+    from world_model.checkpoint import config_from_header, read_world_model_metadata, world_model_camera
+
+    header = read_world_model_metadata(path)
+    size = config_from_header(header, path).image_size
+    return size, world_model_camera(path) or DEFAULT_CAMERA
+
+
+def env_image_size(env) -> int | None:
+    """Side (px) of the env's square observation images, or None when its observation space has no image."""
+    try:
+        return int(env.observation_space["image"].shape[0])
+    except (AttributeError, KeyError, TypeError, IndexError):
+        return None
+
+
+def sim_camera(env) -> str | None:
+    """The camera preset of a lean Franka sim env; None for other envs (robosuite adapters, hardware), whose
+    cameras are not presets of envs.scene.CAMERAS."""
+    from envs.franka_env import FrankaEnv
+
+    unwrapped = getattr(env, "unwrapped", env)
+    return unwrapped.camera if isinstance(unwrapped, FrankaEnv) else None
+
+
+def check_env_matches_model(env, path: str | Path) -> None:
+    """ValueError (one line, saying what to change) when ``env`` renders images the model was not trained on:
+    another image size (px) or, for Franka sim envs, another camera preset."""
+    size, camera = model_view(path)
+    env_size, env_camera = env_image_size(env), sim_camera(env)
+    if env_size is not None and env_size != size:
+        raise ValueError(f"world model {path} was trained on {size} px images but the env renders {env_size} px: "
+                         f"build the env with image_size={size} (vjepa-eval: image_size=auto)")
+    if env_camera is not None and env_camera != camera:
+        raise ValueError(f"world model {path} was trained on the {camera!r} camera but the env uses {env_camera!r}: "
+                         f"build the env with camera={camera!r} (vjepa-eval: camera=auto)")
+
+
 def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str, Any] | None = None,
                model: str = "shipped", seed: int = 0, bf16: bool | str | None = "auto",
                energy: EnergyConfig = EnergyConfig(), device: str = "auto"):
@@ -60,7 +107,8 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
 
     bf16: "auto" (default: bf16 autocast only on CUDA or a CPU with native bf16 kernels, see
     world_model.precision), True or False to force it. device: "auto" (CUDA when present), "cpu" or "cuda[:N]".
-    The learned agent reports both choices in ``agent.runtime_info()``."""
+    The learned agent reports both choices in ``agent.runtime_info()``; it is refused (ValueError) for an env
+    whose image size or camera differ from the model's training data (see :func:`check_env_matches_model`)."""
     overrides = dict(planner_overrides or {})
     if kind == "random":
         return RandomAgent(env.action_space, seed=seed)
@@ -72,9 +120,11 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
     from world_model.checkpoint import load_world_model
     from world_model.precision import resolve_device, resolve_precision
 
+    path = resolve_model_path(model)
+    check_env_matches_model(env, path)
     dev = resolve_device(device)
     precision = resolve_precision(bf16, dev)
-    wm = load_world_model(resolve_model_path(model), device=dev, autocast_bf16=precision.bf16)
+    wm = load_world_model(path, device=dev, autocast_bf16=precision.bf16)
     opts = {**planner_defaults(CPU_PLANNER_DEFAULTS, planner), **overrides}
     agent = Agent(wm, make_planner(planner, paper_bounds(), **opts), AgentConfig(energy=energy, seed=seed),
                   action_space=env.action_space)

@@ -193,3 +193,27 @@ def make_collect_env(cfg: CollectConfig, task: str, randomized: bool) -> gym.Env
     if cfg.camera != "front":
         extra["camera"] = cfg.camera
     return gym.make(task, image_size=cfg.image_size, max_episode_steps=cfg.steps + 1, **extra)
+
+
+def dataset_camera(data_dir: str | Path, data_format: str = "npz") -> str | None:
+    """The camera preset (``envs.scene.CAMERAS`` name) a collected npz dataset was recorded with: ``camera`` of its
+    ``collect.json`` (else of its first episode's meta.json, for directories collected before collect.json),
+    "front" where the field is absent (data collected before camera presets).
+
+    None when it cannot be told: another ``data_format`` (e.g. "lerobot": no preset), no such directory, no
+    collected episodes, or an unreadable file (never raises: it runs when a finished model is saved)."""
+    out = Path(data_dir)
+    if data_format != "npz" or not out.is_dir():
+        return None
+    source = out / COLLECT_CONFIG
+    if not source.exists():
+        episodes = list_episodes(out)
+        if not episodes:
+            return None
+        source = episodes[0] / "meta.json"
+    try:
+        saved = json.loads(source.read_text())
+    except (OSError, ValueError):
+        return None
+    camera = saved.get("camera", "front") if isinstance(saved, dict) else None
+    return camera if isinstance(camera, str) else None

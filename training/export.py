@@ -5,6 +5,8 @@
 different rerun that rewrote ``config.json`` cannot change what is exported), checks that the encoder checkpoint
 file is the one the run was trained on, and writes ``<out_base>.safetensors`` + ``<out_base>.json`` via
 world_model.checkpoint.save_world_model; ``--fp16`` stores the weights in float16 (they load back as float32).
+The metadata records the camera preset of the run's training data (``camera``, from its ``collect.json``; null when
+it cannot be told, e.g. a LeRobot dataset or a data directory that is not on this machine: a warning says so).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from training.collect import dataset_camera
 from training.posttrain import PosttrainConfig, build_model, check_encoder_unchanged, encoder_fingerprint
 from training.state import TrainingStateError, read_training_state
 
@@ -24,6 +27,17 @@ def run_config(checkpoint: Path, config: dict) -> PosttrainConfig:
         return PosttrainConfig(**config)
     except (TypeError, ValueError) as exc:
         raise TrainingStateError(f"{checkpoint}: its stored config is not a valid PosttrainConfig ({exc})") from exc
+
+
+def run_camera(cfg: PosttrainConfig) -> str | None:
+    """The camera preset of the run's training data (see training.collect.dataset_camera); warns on stderr when an
+    npz dataset's camera cannot be told (evaluation then assumes "front")."""
+    camera = dataset_camera(cfg.data_dir, cfg.data_format)
+    if camera is None and cfg.data_format == "npz":
+        print(f"warning: cannot tell the camera of the training data {cfg.data_dir} (missing or unreadable "
+              "collect.json); the exported model records camera null, which evaluation reads as 'front'",
+              file=sys.stderr)
+    return camera
 
 
 def export_run(run_dir: str | Path, out_base: str | Path, fp16: bool = False) -> Path:
@@ -39,7 +53,8 @@ def export_run(run_dir: str | Path, out_base: str | Path, fp16: bool = False) ->
     model = build_model(cfg)
     model.predictor.load_state_dict(state["predictor"])
     model.eval()
-    meta = {"trained_by": "training.posttrain", "config": state["config"], "step": int(state["step"])}
+    meta = {"trained_by": "training.posttrain", "config": state["config"], "step": int(state["step"]),
+            "camera": run_camera(cfg)}
     return save_world_model(model, out_base, metadata=meta, dtype=torch.float16 if fp16 else None)
 
 

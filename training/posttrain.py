@@ -27,6 +27,7 @@ from training.distributed import (DistContext, barrier, check_device_name, check
 from training.lerobot import DATA_FORMATS, load_training_episodes
 from training.precision import autocast, check_precision, with_precision
 from training.schedule import warmup_constant_decay
+from training.collect import dataset_camera
 from training.checks import build_named, check_file_name, check_float, check_int, check_schedule, check_str, inside
 from training.state import (LogWriter, TrainingStateError, file_sha256, record_run_config, resume_state,
                             save_training_state, set_rng_state)
@@ -301,7 +302,8 @@ def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
             log.close()
     model.eval()
     meta = {"trained_by": "training.posttrain", "config": asdict(cfg), "episodes": len(episodes),
-            "corrupt_skipped": len(bad), "encode_seconds": round(encode_s, 1), "processes": ctx.world_size}
+            "corrupt_skipped": len(bad), "encode_seconds": round(encode_s, 1), "processes": ctx.world_size,
+            "camera": dataset_camera(cfg.data_dir, cfg.data_format)}  # data's camera preset (None: not known)
     saved = save_model(model, save_base, meta) if ctx.is_main else save_base
     barrier(ctx)
     return saved

@@ -62,6 +62,7 @@ __all__ = [
     "save_world_model",
     "load_world_model",
     "read_world_model_metadata",
+    "world_model_camera",
 ]
 
 FORMAT = "vjepa2_ac_sim.world_model"
@@ -338,6 +339,19 @@ def read_world_model_metadata(path: str | Path) -> dict[str, Any]:
     if version > FORMAT_VERSION:
         raise CheckpointError(f"{jpath}: format version {header['version']} is newer than supported {FORMAT_VERSION}")
     return header
+
+
+def world_model_camera(path: str | Path) -> str | None:
+    """The camera preset (``envs.scene.CAMERAS`` name) of the model's training data, from ``metadata.camera`` of
+    its JSON header; None when not recorded (models saved before it was, e.g. the shipped sim_reach, which was
+    trained on "front" images, or models trained on data without a preset such as LeRobot datasets)."""
+    header = read_world_model_metadata(path)
+    metadata = header.get("metadata")
+    camera = metadata.get("camera") if isinstance(metadata, dict) else None
+    if camera is not None and not isinstance(camera, str):
+        raise CheckpointError(f"{_base(path).with_suffix('.json')}: metadata.camera must be a string or null, "
+                              f"got {camera!r}")
+    return camera
 
 
 _FIELD_TYPES: dict[type, tuple[type, ...]] = {int: (int,), float: (int, float), str: (str,), bool: (bool,)}
