@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Re-train the shipped multi-task world model world_model/weights/sim_multitask from scratch on CPU, exactly as it
+# was made (one encoder + one AC predictor, no task id, for reach, grasp, reach-with-object and pick-and-place;
+# 96 px images from the "workspace" camera; 60% of the episodes in randomised scenes). Wall times were measured
+# on the 2-core development machine (Intel Xeon with AMX), with other jobs sharing it.
+# Every step resumes where it stopped if killed: rerun the script. OUT=<dir> writes the model elsewhere.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/activate.sh
+export MUJOCO_GL=${MUJOCO_GL:-egl}
+OUT=${OUT:-world_model/weights/sim_multitask}
+
+# 1. 2000 play episodes of 30 steps at 4 Hz, cycling through the four tasks: 80% noisy scripted experts (open and
+#    close the gripper, touch, push, lift, carry and place the cube; noise 1.5 cm per step, random gripper moves),
+#    20% random actions; 60% of the episodes in randomised scenes (lighting, colours, camera, distractors, noise).
+#    ~9 min, ~62k frames.
+vjepa-collect task=mixed out_dir=data/mix96 episodes=2000 steps=30 image_size=96 camera=workspace \
+  randomize=all randomize_fraction=0.6 expert_fraction=0.8 expert_noise=0.3 seed=0
+# 2. V-JEPA pretraining of the 96 px encoder (multi-block masking, EMA target, L1) on the same frames.
+vjepa-pretrain data_dir=data/mix96 out_dir=runs/mt_pretrain encoder=vit_sim96 image_size=96 \
+  steps=2000 warmup=100 decay=400 threads=2
+# 3. AC predictor on the frozen encoder: teacher-forcing + 2-step rollout L1 on layer-normed latents.
+vjepa-posttrain data_dir=data/mix96 out_dir=runs/mt_posttrain model=sim_tiny96 \
+  encoder_checkpoint=runs/mt_pretrain/encoder.pt steps=5000 lr=0.0006 warmup=150 decay=1000 threads=2
+# 4. export (float16 weights) and plot the losses
+python3 -m training.export runs/mt_posttrain "$OUT" --fp16
+python3 -m training.plot runs/mt_pretrain runs/mt_posttrain --out runs/mt_training_losses.png
