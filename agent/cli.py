@@ -32,7 +32,7 @@ from agent.cli_errors import cli_errors
 PROG = "vjepa-eval"
 TOP_KEYS = ("agent", "planner", "planner_overrides", "model", "tasks", "episodes", "seed", "image_size", "camera",
             "max_steps", "video", "bf16", "device", "jobs", "energy", "label", "out_dir", "variants", "subgoals",
-            "subgoal_steps", "subgoal_energy_threshold")
+            "subgoal_steps", "subgoal_energy_threshold", "subgoal_plateau_patience")
 ENERGY_KEYS = ("all_frames", "state_weight")
 AUTO = "auto"
 DEFAULT_VIEW = (64, "front")  # image size (px) and camera preset of agent=oracle|random with auto
@@ -124,7 +124,8 @@ def build(cfg: DictConfig, out_dir: str) -> tuple[Any, Any, str]:
     eval_cfg = EvalConfig(tasks=_plain(cfg.tasks), episodes=cfg.episodes, seed=cfg.seed, image_size=image_size,
                           camera=camera, max_steps=cfg.max_steps, video=cfg.video, out_dir=out_dir, jobs=cfg.jobs,
                           variants=_plain(cfg.variants), subgoals=cfg.subgoals, subgoal_steps=cfg.subgoal_steps,
-                          subgoal_energy_threshold=cfg.subgoal_energy_threshold)
+                          subgoal_energy_threshold=cfg.subgoal_energy_threshold,
+                          subgoal_plateau_patience=cfg.subgoal_plateau_patience)
     label = _text("label", cfg.label, allow_none=True)
     if label is None:
         label = f"{spec.kind}+{spec.planner}" if spec.kind != "random" else "random"

@@ -149,7 +149,7 @@ def _normalise_tasks(tasks: Any) -> tuple[str, ...]:
     return tasks
 
 
-def _check_subgoal_fields(subgoals: Any, steps: Any, threshold: Any) -> None:
+def _check_subgoal_fields(subgoals: Any, steps: Any, threshold: Any, patience: Any = None) -> None:
     if not isinstance(subgoals, bool):
         raise ValueError(f"subgoals must be true or false, got {subgoals!r}")
     if steps is not None:
@@ -157,9 +157,11 @@ def _check_subgoal_fields(subgoals: Any, steps: Any, threshold: Any) -> None:
     if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
                                   or not math.isfinite(threshold)):
         raise ValueError(f"subgoal_energy_threshold must be a finite number or null, got {threshold!r}")
-    if subgoals and steps is None and threshold is None:
-        raise ValueError("subgoals=true needs subgoal_steps and/or subgoal_energy_threshold, "
-                         "otherwise no subgoal is ever left")
+    if patience is not None:
+        require_int("subgoal_plateau_patience", patience, 1)
+    if subgoals and steps is None and threshold is None and patience is None:
+        raise ValueError("subgoals=true needs subgoal_steps and/or subgoal_energy_threshold (or "
+                         "subgoal_plateau_patience), otherwise no subgoal is ever left")
 
 
 @dataclass(frozen=True)
@@ -184,11 +186,13 @@ class EvalConfig:
     subgoals: bool = False
     subgoal_steps: int | None = 20
     subgoal_energy_threshold: float | None = None
+    subgoal_plateau_patience: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", _normalise_tasks(self.tasks))
         object.__setattr__(self, "variants", _normalise_variants(self.variants))
-        _check_subgoal_fields(self.subgoals, self.subgoal_steps, self.subgoal_energy_threshold)
+        _check_subgoal_fields(self.subgoals, self.subgoal_steps, self.subgoal_energy_threshold,
+                              self.subgoal_plateau_patience)
         require_int("episodes", self.episodes, 1)
         require_int("seed", self.seed, 0)
         require_int("jobs", self.jobs, 1)
@@ -206,7 +210,8 @@ class EvalConfig:
         if not self.subgoals:
             return None
         threshold = None if self.subgoal_energy_threshold is None else float(self.subgoal_energy_threshold)
-        return SubgoalConfig(steps_per_subgoal=self.subgoal_steps, energy_threshold=threshold)
+        return SubgoalConfig(steps_per_subgoal=self.subgoal_steps, energy_threshold=threshold,
+                             plateau_patience=self.subgoal_plateau_patience)
 
 
 def _check_energy(energy: EnergyConfig) -> None:
@@ -478,7 +483,16 @@ def run_identity(cfg: EvalConfig, label: str, agent_identity: Mapping[str, Any] 
             "subgoals": None if subgoal is None else {"steps_per_subgoal": subgoal.steps_per_subgoal,
                                                       "energy_threshold": subgoal.energy_threshold,
                                                       "min_steps_per_subgoal": subgoal.min_steps_per_subgoal,
-                                                      "reset_on_switch": subgoal.reset_on_switch}}
+                                                      "reset_on_switch": subgoal.reset_on_switch,
+                                                      **plateau_identity(subgoal)}}
+
+
+def plateau_identity(subgoal: SubgoalConfig) -> dict[str, Any]:
+    """The plateau rule's fields for the run identity; empty when it is off, so results stored before the rule
+    existed resume unchanged."""
+    if subgoal.plateau_patience is None:
+        return {}
+    return {"plateau_patience": subgoal.plateau_patience, "plateau_tol": subgoal.plateau_tol}
 
 
 def run_suite(cfg: EvalConfig, make_agent: Callable[[gym.Env], Any], label: str = "agent",

@@ -16,6 +16,9 @@ Switch rule (checked after each ``act`` on a non-final subgoal; the final goal i
 * energy threshold (optional): if the wrapped agent exposes ``last_plan`` (a :class:`planners.base.PlanResult`)
   and the plan made during this call has cost ``<= energy_threshold`` (the planner's predicted energy to the
   subgoal at the end of its horizon), move on early, but not before ``min_steps_per_subgoal`` actions.
+* plateau (optional, scale-free): move on once the plan cost has not dropped below ``(1 - plateau_tol)`` times
+  its best so far on this subgoal for ``plateau_patience`` consecutive plans (the agent has got as close as it
+  can), but not before ``min_steps_per_subgoal`` actions.
 
 On a switch the wrapped agent is ``reset()`` (``reset_on_switch``) so no queued actions or warm-started plan for
 the old subgoal leak into the new one.
@@ -50,10 +53,19 @@ class SubgoalConfig:
     energy_threshold: float | None = None
     min_steps_per_subgoal: int = 1
     reset_on_switch: bool = True
+    plateau_patience: int | None = None
+    plateau_tol: float = 0.02
 
     def __post_init__(self) -> None:
-        if self.steps_per_subgoal is None and self.energy_threshold is None:
-            raise ValueError("set steps_per_subgoal and/or energy_threshold, otherwise no subgoal is ever left")
+        if self.steps_per_subgoal is None and self.energy_threshold is None and self.plateau_patience is None:
+            raise ValueError("set steps_per_subgoal, energy_threshold and/or plateau_patience, otherwise no subgoal "
+                             "is ever left")
+        if self.plateau_patience is not None and (isinstance(self.plateau_patience, bool)
+                                                  or not isinstance(self.plateau_patience, int)
+                                                  or self.plateau_patience < 1):
+            raise ValueError(f"plateau_patience must be an integer >= 1 or None, got {self.plateau_patience!r}")
+        if not (isinstance(self.plateau_tol, (int, float)) and 0.0 <= self.plateau_tol < 1.0):
+            raise ValueError(f"plateau_tol must be a number in [0, 1), got {self.plateau_tol!r}")
         if self.steps_per_subgoal is not None and self.steps_per_subgoal < 1:
             raise ValueError(f"steps_per_subgoal must be >= 1, got {self.steps_per_subgoal}")
         if self.energy_threshold is not None and not np.isfinite(self.energy_threshold):
@@ -65,7 +77,8 @@ class SubgoalConfig:
 @dataclass(frozen=True)
 class SwitchEvent:
     """One subgoal switch: at episode step ``step`` (0-based, the action just returned), ``from_index`` ->
-    ``to_index``, because of ``reason`` ("steps" or "energy"); ``cost`` is the plan cost seen, if any."""
+    ``to_index``, because of ``reason`` ("steps", "energy" or "plateau"); ``cost`` is the plan cost seen, if
+    any."""
 
     step: int
     from_index: int
@@ -105,8 +118,8 @@ class SubgoalAgent:
         if not callable(getattr(agent, "act", None)) or not callable(getattr(agent, "reset", None)):
             raise TypeError(f"agent must have act(obs, goal) and reset(), got {type(agent).__name__}")
         if config.steps_per_subgoal is None and not hasattr(agent, "last_plan"):
-            raise ValueError("energy-only switching needs an agent exposing last_plan (e.g. agent.agent.Agent); "
-                             "set steps_per_subgoal for this agent")
+            raise ValueError("energy/plateau-only switching needs an agent exposing last_plan (e.g. "
+                             "agent.agent.Agent); set steps_per_subgoal for this agent")
         self.agent = agent
         self.config = config
         self.reset()
@@ -117,6 +130,8 @@ class SubgoalAgent:
         self.index = 0
         self.steps_on_subgoal = 0
         self.step_count = 0
+        self.best_cost: float | None = None  # lowest plan cost seen on the current subgoal
+        self.stalled = 0  # consecutive plans that did not improve on best_cost by plateau_tol
         self.switches: list[SwitchEvent] = []
         self._key: str | None = None
 
@@ -129,6 +144,7 @@ class SubgoalAgent:
         action = self.agent.act(obs, goals[self.index])
         cost = self._new_plan_cost(last_plan)
         self.steps_on_subgoal += 1
+        self._track_plateau(cost)
         reason = self._switch_reason(cost, len(goals))
         if reason is not None:
             self._advance(reason, cost)
@@ -149,6 +165,15 @@ class SubgoalAgent:
             return None
         return float(np.min(np.asarray(plan.costs.detach().cpu() if hasattr(plan.costs, "detach") else plan.costs)))
 
+    def _track_plateau(self, cost: float | None) -> None:
+        if cost is None:
+            return
+        if self.best_cost is None or cost < self.best_cost * (1.0 - self.config.plateau_tol):
+            self.stalled = 0
+        else:
+            self.stalled += 1
+        self.best_cost = cost if self.best_cost is None else min(self.best_cost, cost)
+
     def _switch_reason(self, cost: float | None, n_goals: int) -> str | None:
         cfg = self.config
         if self.index >= n_goals - 1:
@@ -158,11 +183,15 @@ class SubgoalAgent:
         if (cfg.energy_threshold is not None and cost is not None and cost <= cfg.energy_threshold
                 and self.steps_on_subgoal >= cfg.min_steps_per_subgoal):
             return "energy"
+        if (cfg.plateau_patience is not None and self.stalled >= cfg.plateau_patience
+                and self.steps_on_subgoal >= cfg.min_steps_per_subgoal):
+            return "plateau"
         return None
 
     def _advance(self, reason: str, cost: float | None) -> None:
         self.switches.append(SwitchEvent(self.step_count, self.index, self.index + 1, reason, cost))
         self.index += 1
         self.steps_on_subgoal = 0
+        self.best_cost, self.stalled = None, 0
         if self.config.reset_on_switch:
             self.agent.reset()
