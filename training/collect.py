@@ -158,20 +158,23 @@ def collect(cfg: CollectConfig) -> Path:
 
     out = Path(cfg.out_dir)
     record = not out.exists() or check_existing_dataset(out, cfg)
+    tasks = cfg.tasks()
+    todo = []  # (index, seed, task, randomized) of the episodes not on disk yet
+    for i in range(cfg.episodes):
+        if not episode_dir(out, i).exists():
+            seed = cfg.seed * 1_000_003 + i
+            todo.append((i, seed, tasks[i % len(tasks)], cfg.randomize != "none" and episode_randomized(cfg, seed)))
     envs_by_key: dict[tuple[str, bool], gym.Env] = {}
     try:
+        # Every env is made first: a bad task, preset or camera fails before anything is written (a collect.json
+        # left behind would refuse the corrected rerun).
+        for _, _, task, randomized in todo:
+            if (task, randomized) not in envs_by_key:
+                envs_by_key[task, randomized] = make_collect_env(cfg, task, randomized)
         out.mkdir(parents=True, exist_ok=True)
         if record:
             write_json_atomic(out / COLLECT_CONFIG, asdict(cfg))
-        tasks = cfg.tasks()
-        for i in tqdm(range(cfg.episodes), desc=f"collect {cfg.task}"):
-            if episode_dir(out, i).exists():
-                continue
-            seed = cfg.seed * 1_000_003 + i
-            task = tasks[i % len(tasks)]
-            randomized = cfg.randomize != "none" and episode_randomized(cfg, seed)
-            if (task, randomized) not in envs_by_key:
-                envs_by_key[task, randomized] = make_collect_env(cfg, task, randomized)
+        for i, seed, task, randomized in tqdm(todo, desc=f"collect {cfg.task}"):
             ep = collect_episode(envs_by_key[task, randomized], cfg, seed, task, randomized)
             save_episode(out, i, ep["frames"], ep["states"], ep["actions"], ep["meta"])
     finally:

@@ -129,7 +129,7 @@ class JepaLoss(nn.Module):
             z = self.encoder(video, masks=ctx_ids)  # (B, Nc, D)
             pred = self.predictor(z, ctx_ids, tgt_ids, grid, mask_index=k)  # (B, Nt, D)
             target = torch.gather(h, 1, tgt_ids[..., None].expand(-1, -1, h.shape[-1]))
-            losses.append((pred - target).abs().mean())
+            losses.append((pred.float() - target.float()).abs().mean())  # fp32 L1, also under bf16 autocast
         return torch.stack(losses).mean()
 
 

@@ -225,16 +225,20 @@ def _subgoal_images(seed=1000):
 
 
 def test_subgoal_mode_feeds_subgoals_and_records_switches(tmp_path):
-    grasp, place = _subgoal_images()
+    subgoals = _subgoal_images()  # pregrasp, grasp, lift, carry, place
+    assert len(subgoals) == 5
+    place = subgoals[-1]
     GoalRecordingAgent.seen = []
     res = run_suite(_cfg(tmp_path / "sub", tasks=[PICK_PLACE], subgoals=True, subgoal_steps=1), recording_factory,
                     "rec")
     episode = res["tasks"][PICK_PLACE]["episodes"][0]
     assert episode["steps"] == 2
-    assert episode["subgoal_switches"] == [{"step": 0, "from_index": 0, "to_index": 1, "reason": "steps",
-                                            "cost": None}]
-    assert [np.array_equal(img, grasp) for img in GoalRecordingAgent.seen] == [True, False]
-    assert np.array_equal(GoalRecordingAgent.seen[1], place)
+    assert episode["subgoal_switches"] == [{"step": i, "from_index": i, "to_index": i + 1, "reason": "steps",
+                                            "cost": None} for i in range(2)]
+    # step 0 toward subgoal 0, then (one step per subgoal) step 1 toward subgoal 1; never the final goal yet
+    assert len(GoalRecordingAgent.seen) == 2
+    assert all(np.array_equal(img, goal) for img, goal in zip(GoalRecordingAgent.seen, subgoals[:2]))
+    assert not any(np.array_equal(img, place) for img in GoalRecordingAgent.seen)
     assert res["run"]["subgoals"]["steps_per_subgoal"] == 1
     with pytest.raises(ResultsMismatchError, match="subgoals"):
         run_suite(_cfg(tmp_path / "sub", tasks=[PICK_PLACE]), recording_factory, "rec")
@@ -251,14 +255,15 @@ def test_subgoal_mode_jobs2_equals_jobs1(tmp_path):
             for jobs in (1, 2)}
     for key in (PICK_PLACE, f"{PICK_PLACE}@noise"):
         assert _episodes(runs[2], key) == _episodes(runs[1], key)
-        assert all(len(e["subgoal_switches"]) == 1 for e in _episodes(runs[2], key))
+        assert all(len(e["subgoal_switches"]) == 2 for e in _episodes(runs[2], key)), "one per step (2 steps)"
 
 
 def test_subgoal_energy_threshold_switches_early(tmp_path):
     cfg = _cfg(tmp_path, tasks=[PICK_PLACE], subgoals=True, subgoal_steps=None, subgoal_energy_threshold=0.2)
     res = run_suite(cfg, low_cost_factory, "low")
     switches = res["tasks"][PICK_PLACE]["episodes"][0]["subgoal_switches"]
-    assert switches == [{"step": 0, "from_index": 0, "to_index": 1, "reason": "energy", "cost": pytest.approx(0.1)}]
+    assert switches == [{"step": i, "from_index": i, "to_index": i + 1, "reason": "energy",
+                         "cost": pytest.approx(0.1)} for i in range(2)]
     assert res["run"]["subgoals"]["energy_threshold"] == 0.2 and res["run"]["subgoals"]["steps_per_subgoal"] is None
 
 

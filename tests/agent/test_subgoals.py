@@ -160,3 +160,34 @@ def test_real_agent_visits_the_subgoal_then_the_final_goal():
     assert [e.reason for e in agent.switches] == ["energy"]
     assert min(np.linalg.norm(p - waypoint) for p in path) < 0.02
     assert np.linalg.norm(path[-1] - final) < 0.01
+
+
+@pytest.mark.parametrize("task_id,count", [("FrankaGrasp-v0", 3), ("FrankaPickPlace-v0", 5)])
+def test_step_budget_walks_the_env_subgoal_sequences(task_id, count):
+    """The grasp (pregrasp, grasp, lift) and pick-and-place (pregrasp, grasp, lift, carry, place) subgoals of the
+    envs are valid goal sequences, followed in order and ending on info["goal"]."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401 - registers the ids
+
+    env = gym.make(task_id, image_size=64)
+    obs, info = env.reset(seed=2)
+    env.close()
+    goals = check_goal_sequence(info["subgoals"], obs["image"].shape)
+    assert len(goals) == count
+    states = [g["state"] for g in goals]
+    assert all(not np.array_equal(a, b) for i, a in enumerate(states) for b in states[i + 1:]), "told apart by state"
+
+    seen = []
+
+    class StateAgent(FakeAgent):
+        def act(self, obs, goal):
+            seen.append(next(i for i, s in enumerate(states) if np.array_equal(s, goal["state"])))
+            return np.zeros(7, np.float32)
+
+    agent = SubgoalAgent(StateAgent(), SubgoalConfig(steps_per_subgoal=2))
+    for _ in range(2 * count + 1):
+        agent.act(obs, info["subgoals"])
+    assert seen == [i for i in range(count) for _ in range(2)] + [count - 1]
+    assert [(e.from_index, e.to_index) for e in agent.switches] == [(i, i + 1) for i in range(count - 1)]
+    assert np.array_equal(goals[-1]["image"], info["goal"]["image"])

@@ -175,12 +175,17 @@ def test_default_env_unchanged_since_46344e6(task_id):
     assert {k: got[k] for k in IMAGE_KEYS} == {k: want[k] for k in IMAGE_KEYS}
 
 
+# Subgoals per episode, the final goal included: grasp records pregrasp and grasp before the final lift;
+# pick-and-place pregrasp, grasp, lift and carry before the final place (envs.tasks.*_SUBGOAL_PHASES).
+SUBGOAL_COUNTS = {"FrankaReach-v0": 1, "FrankaGrasp-v0": 3, "FrankaReachWithObject-v0": 1, "FrankaPickPlace-v0": 5}
+
+
 @pytest.mark.parametrize("task_id", IDS)
 def test_subgoals_well_formed(task_id):
     env = gym.make(task_id, image_size=64)
     obs, info = env.reset(seed=5)
     subgoals = info["subgoals"]
-    assert isinstance(subgoals, list) and len(subgoals) == (2 if task_id == "FrankaPickPlace-v0" else 1)
+    assert isinstance(subgoals, list) and len(subgoals) == SUBGOAL_COUNTS[task_id]
     for goal in subgoals:
         assert set(goal) == {"image", "state"}
         assert goal["image"].shape == (64, 64, 3) and goal["image"].dtype == np.uint8
@@ -195,20 +200,64 @@ def test_subgoals_well_formed(task_id):
 
 
 def test_pick_place_grasp_subgoal_is_sensible():
-    """Subgoal 1: gripper closed on the cube, lifted above its start; subgoal 2 = the final placement."""
+    """The lift subgoal (the grasp subgoal before pregrasp/grasp/carry were added): gripper closed on the cube,
+    lifted above its start; the last subgoal = the final placement."""
     env = gym.make("FrankaPickPlace-v0", image_size=64)
     for seed in range(3):
         obs, info = env.reset(seed=seed)
         unwrapped = env.unwrapped
         start_cube = unwrapped.data.body("cube0").xpos.copy()
-        grasp, place = info["subgoals"]
-        grasp_info = unwrapped.subgoal_info[0]
-        assert grasp_info["name"] == "grasp" and grasp_info["held"]
-        assert 0.2 < grasp["state"][6] < 0.95, "gripper closed around the cube, not shut"
-        assert np.linalg.norm(grasp["state"][:3] - grasp_info["cube_pos"]) < 0.035, "cube between the fingers"
-        assert np.linalg.norm(grasp_info["cube_pos"][:2] - start_cube[:2]) < 0.02, "at the start position"
-        assert grasp_info["cube_pos"][2] > start_cube[2] + 0.05, "lifted"
+        lift, place = info["subgoals"][2], info["subgoals"][-1]
+        lift_info = unwrapped.subgoal_info[2]
+        assert lift_info["name"] == "lift" and lift_info["held"]
+        assert 0.2 < lift["state"][6] < 0.95, "gripper closed around the cube, not shut"
+        assert np.linalg.norm(lift["state"][:3] - lift_info["cube_pos"]) < 0.035, "cube between the fingers"
+        assert np.linalg.norm(lift_info["cube_pos"][:2] - start_cube[:2]) < 0.02, "at the start position"
+        assert lift_info["cube_pos"][2] > start_cube[2] + 0.05, "lifted"
         assert place["state"][6] < 0.2, "released at the final goal"
         assert np.linalg.norm(place["state"][:2] - unwrapped.task.target_xy) < 0.03
-        assert not np.array_equal(grasp["image"], place["image"])
+        assert not np.array_equal(lift["image"], place["image"])
+    env.close()
+
+
+@pytest.mark.parametrize("task_id,names", [
+    ("FrankaGrasp-v0", ["pregrasp", "grasp", "lift"]),
+    ("FrankaPickPlace-v0", ["pregrasp", "grasp", "lift", "carry", "place"]),
+])
+def test_grasp_and_pick_place_subgoal_sequences(task_id, names):
+    """Named in order, the cube held from the grasp on (until the final goal), the gripper open before the
+    grasp and closed at it, the last subgoal = info["goal"], and every image but the pregrasp/grasp pair (the
+    fingers closing is sub-pixel) differs from every other."""
+    env = gym.make(task_id, image_size=64)
+    for seed in range(3):
+        obs, info = env.reset(seed=seed)
+        subgoals, subgoal_info = info["subgoals"], env.unwrapped.subgoal_info
+        assert [g.get("name") for g in subgoal_info] == names and len(subgoals) == len(names)
+        held = {g["name"]: g.get("held") for g in subgoal_info[:-1]}
+        assert held == {name: name != "pregrasp" for name in names[:-1]}
+        assert subgoals[0]["state"][6] < 0.1 and 0.2 < subgoals[1]["state"][6] < 0.95, "open, then closed on the cube"
+        assert np.array_equal(subgoals[-1]["image"], info["goal"]["image"])
+        assert np.array_equal(subgoals[-1]["state"], info["goal"]["state"])
+        images = [g["image"] for g in subgoals]
+        for i in range(len(images)):
+            for j in range(max(i + 1, 2), len(images)):
+                assert not np.array_equal(images[i], images[j]), (seed, names[i], names[j])
+        assert not np.array_equal(subgoals[0]["state"], subgoals[1]["state"])
+    env.close()
+
+
+def test_subgoal_phases_are_recorded_in_order_and_unreached_ones_at_the_end():
+    """_run_expert_to_goal: each (phase, fn) fires once, in order, after the step that reaches the phase; a phase
+    never reached fires after the last step (where the expert stopped)."""
+    from envs.tasks import _run_expert_to_goal
+
+    env = gym.make("FrankaGrasp-v0", image_size=64)
+    env.reset(seed=0)
+    unwrapped = env.unwrapped
+    fired = []
+    record = lambda name: (lambda: fired.append((name, unwrapped.data.time)))  # noqa: E731
+    _run_expert_to_goal(unwrapped, "grasp", np.random.default_rng(0), 40,
+                        on_phase=[(2, record("a")), (3, record("b")), (9, record("never"))])
+    assert [name for name, _ in fired] == ["a", "b", "never"]
+    assert fired[0][1] < fired[1][1] < fired[2][1]
     env.close()

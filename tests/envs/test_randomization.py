@@ -210,3 +210,24 @@ def test_expert_solves_goals_beyond_the_training_range(task_id):
     wins = expert_wins(env, range(2))
     env.close()
     assert wins == 2
+
+
+def test_camera_axis_perturbs_the_chosen_camera_preset():
+    """randomize=camera jitters the env's own camera preset (here "workspace"), within the configured ranges."""
+    from envs.scene import CAMERAS
+
+    nominal = _make("FrankaReach-v0", camera="workspace")
+    jittered = _make("FrankaReach-v0", camera="workspace", randomize="camera")
+    cfg = jittered.unwrapped.randomization
+    base = nominal.unwrapped.model
+    assert np.allclose(base.cam_pos[0], CAMERAS["workspace"].pos) and base.cam_fovy[0] == CAMERAS["workspace"].fovy
+    for seed in range(3):
+        a, _ = nominal.reset(seed=seed)
+        b, _ = jittered.reset(seed=seed)
+        model = jittered.unwrapped.model
+        shift = model.cam_pos[0] - base.cam_pos[0]
+        assert 0 < np.abs(shift).max() <= cfg.camera_shift_m + 1e-9
+        low, high = cfg.fovy_scale
+        assert low * base.cam_fovy[0] - 1e-9 <= model.cam_fovy[0] <= high * base.cam_fovy[0] + 1e-9
+        assert not np.array_equal(a["image"], b["image"])
+    nominal.close(), jittered.close()

@@ -35,3 +35,18 @@ def test_rerun_with_other_randomization_is_refused(tmp_path):
 def test_unknown_preset_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="bogus"):
         collect(CollectConfig(out_dir=str(tmp_path / "x"), episodes=1, steps=1, randomize="bogus"))
+
+
+def test_camera_preset_is_recorded_and_changes_only_the_images(tmp_path):
+    """camera=workspace: meta "camera" (absent for the default front camera), other images, the same states."""
+    kw = dict(episodes=1, steps=2, image_size=96, seed=4)
+    front = collect(CollectConfig(out_dir=str(tmp_path / "front"), **kw))
+    work = collect(CollectConfig(out_dir=str(tmp_path / "work"), camera="workspace", **kw))
+    meta_front, meta_work = (json.loads((list_episodes(d)[0] / "meta.json").read_text()) for d in (front, work))
+    assert "camera" not in meta_front and meta_work["camera"] == "workspace"
+    assert json.loads((work / "collect.json").read_text())["camera"] == "workspace"
+    (a,), (b,) = _frames(front), _frames(work)
+    assert a.shape == b.shape == (3, 96, 96, 3) and not np.array_equal(a, b)
+    za, zb = (np.load(list_episodes(d)[0] / "data.npz") for d in (front, work))
+    np.testing.assert_array_equal(za["states"], zb["states"])
+    np.testing.assert_array_equal(za["actions"], zb["actions"])

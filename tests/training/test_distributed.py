@@ -36,13 +36,13 @@ WEIGHT_NORM_RTOL = 1e-5  # ||W_1proc - W_2proc|| / ||W_1proc|| per module
 
 def post_cfg(data: Path, out: Path, **kw) -> PosttrainConfig:
     base = dict(data_dir=str(data), out_dir=str(out), steps=4, batch_size=4, warmup=0, decay=0, ckpt_every=2,
-                threads=1, lr=1e-3, device="cpu")
+                threads=1, lr=1e-3, device="cpu", precision="fp32")  # fp32: the tolerances below are fp32's
     return PosttrainConfig(**{**base, **kw})
 
 
 def pre_cfg(data: Path, out: Path, **kw) -> PretrainConfig:
     base = dict(data_dir=str(data), out_dir=str(out), steps=4, batch_size=4, warmup=0, decay=0, ckpt_every=2,
-                frames_per_clip=2, threads=1, device="cpu")
+                frames_per_clip=2, threads=1, device="cpu", precision="fp32")
     return PretrainConfig(**{**base, **kw})
 
 

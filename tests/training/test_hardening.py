@@ -314,6 +314,30 @@ def test_f13_mixed_tasks_are_refused(tmp_path):
         load_episodes(root)
 
 
+def test_f13_mixed_cameras_are_refused(tmp_path):
+    """Same task and size, another camera preset (meta "camera"; absent = "front"): refused, the cameras named."""
+    root = write_dataset(tmp_path / "d", n=2)
+    save_episode(root, 2, *fake_episode(np.random.default_rng(1)), {"task": "fake", "image_size": 64,
+                                                                    "camera": "workspace"})
+    with pytest.raises(MixedDatasetError, match=r"episode_000002 has task 'fake' with 64x64 frames \(camera "
+                                                r"'workspace'\), episode_000000 has task 'fake' with 64x64 frames "
+                                                r"\(camera 'front'\); keep one task .*image size and camera"):
+        load_episodes(root)
+
+
+def test_f13_a_mixed_collection_is_one_dataset_but_not_with_a_single_task_episode(tmp_path):
+    """Episodes of one mixed collection (same meta "mix") load together whatever their task; an episode without
+    that "mix" (another collection) is refused."""
+    root = tmp_path / "d"
+    rng = np.random.default_rng(0)
+    for i, task in enumerate(["a", "b", "a"]):
+        save_episode(root, i, *fake_episode(rng), {"task": task, "image_size": 64, "mix": "a,b"})
+    assert len(load_episodes(root)[0]) == 3
+    save_episode(root, 3, *fake_episode(rng), {"task": "a", "image_size": 64})
+    with pytest.raises(MixedDatasetError, match="episode_000003 has task 'a' .*episode_000000 has task 'a,b'"):
+        load_episodes(root)
+
+
 @pytest.mark.parametrize("field", ["states", "actions"])
 def test_f13_absurd_states_actions_are_rejected_with_the_episode_named(tmp_path, field):
     root = write_dataset(tmp_path / "d")
@@ -384,6 +408,8 @@ def test_f13_collect_rerun_may_add_episodes_and_legacy_dirs_are_checked(collecte
     (PosttrainConfig, "stop_after", 0), (PosttrainConfig, "rollout_steps", 0), (PosttrainConfig, "steps", 2.5),
     (CollectConfig, "episodes", 0), (CollectConfig, "steps", 0), (CollectConfig, "image_size", 0),
     (CollectConfig, "expert_fraction", 1.5), (CollectConfig, "gripper_prob", -0.1), (CollectConfig, "task", ""),
+    (CollectConfig, "randomize_fraction", 1.5), (CollectConfig, "camera", ""),
+    (PretrainConfig, "precision", "fp16"), (PosttrainConfig, "precision", "fp16"),
 ])
 def test_f14_config_edge_values_are_refused(cls, field, value):
     kwargs = {field: value}
