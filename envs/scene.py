@@ -43,13 +43,14 @@ class CameraPreset:
 
 
 # "front": the original wide view (the table edge to the back wall; the 4 cm cube is ~2 px wide at 64 px).
-# "workspace": a telephoto view from further back and higher, framing just the reach/cube workspace (TCP x
-# 0.35-0.65 m, |y| <= 0.22 m, z <= 0.4 m, with the hand above it, in the corners): the cube is ~3.6 px wide at 64 px
-# (1.8x "front"), ~5.5 px at 96 px; the pose was chosen by a grid search maximising the cube's size with the whole
-# workspace in view (see docs/manipulation.md).
+# "workspace": a telephoto view from the robot's side (looking along +y), framing just the reach/cube workspace
+# (TCP x 0.35-0.65 m, |y| <= 0.22 m, z <= 0.4 m, the hand above it at the edges). The fingers close along the
+# world x axis, so from the side they and the cube between them are seen side by side (from the front the near
+# finger hides the cube). The cube is ~3.3 px wide at 64 px, ~5 px at 96 px; the pose was chosen by a grid search
+# maximising the cube's size with the whole workspace in view (see docs/manipulation.md).
 CAMERAS: dict[str, CameraPreset] = {
     "front": CameraPreset((1.45, 0.0, 0.95), (0.35, 0.0, 0.12), 50.0),
-    "workspace": CameraPreset((1.6, 0.0, 1.3), (0.46, 0.0, 0.21), 24.0),
+    "workspace": CameraPreset((0.5, -1.7, 1.0), (0.5, 0.0, 0.22), 24.0),
 }
 
 
