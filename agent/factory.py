@@ -44,12 +44,18 @@ def planner_defaults(table: dict[str, dict[str, Any]], planner: str) -> dict[str
     return table[planner]
 
 
+SHIPPED_MODEL = "sim_reach"  # what model="shipped" means (a name in world_model/weights/)
+
+
 def resolve_model_path(model: str) -> Path:
-    """"shipped" -> world_model/weights/sim_reach, else a path base (with or without .safetensors)."""
-    from world_model.pretrained import pretrained_path
+    """"shipped" -> world_model/weights/<SHIPPED_MODEL>; the name of shipped weights (``sim_reach``,
+    ``sim_multitask``) -> world_model/weights/<name>; else a path base (with or without .safetensors)."""
+    from world_model.pretrained import available_weights, pretrained_path
 
     if model == "shipped":
-        return pretrained_path("sim_reach")
+        return pretrained_path(SHIPPED_MODEL)
+    if model in available_weights() and not Path(model).with_suffix(".safetensors").exists():
+        return pretrained_path(model)
     base = Path(model)
     base = base.with_suffix("") if base.suffix == ".safetensors" else base
     if not base.with_suffix(".safetensors").exists():
@@ -68,6 +74,13 @@ def model_view(path: str | Path) -> tuple[int, str]:
     header = read_world_model_metadata(path)
     size = config_from_header(header, path).image_size
     return size, world_model_camera(path) or DEFAULT_CAMERA
+
+
+def model_env_kwargs(model: str) -> dict[str, Any]:
+    """The ``gym.make`` kwargs (``image_size``, and ``camera`` when not "front") that render what the world model
+    ``model`` ("shipped", a shipped name or a path) was trained on."""
+    size, camera = model_view(resolve_model_path(model))
+    return {"image_size": size, **({"camera": camera} if camera != DEFAULT_CAMERA else {})}
 
 
 def env_image_size(env) -> int | None:

@@ -52,7 +52,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--model", default="shipped", help='"shipped" or a path base to <path>.safetensors')
     parser.add_argument("--extent", type=positive_extent, default=0.05, help="half-width of the grid, metres")
     parser.add_argument("--points", type=int_at_least(2), default=21, help="grid points per axis (>= 2)")
-    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--image-size", type=int, default=None,
+                        help="default: the model's (its camera is always the model's)")
     parser.add_argument("--out", default="energy_landscape.png")
     return parser.parse_args(argv)
 
@@ -72,11 +73,14 @@ def main(argv: list[str] | None = None) -> None:
     import gymnasium as gym
 
     from agent.eval import check_tasks
-    from agent.factory import make_agent
+    from agent.factory import make_agent, model_env_kwargs
     from agent.landscape import energy_landscape, plot_landscape
 
     check_tasks((args.task,))
-    env = gym.make(args.task, image_size=args.image_size)
+    view = model_env_kwargs(args.model)
+    if args.image_size is not None:
+        view["image_size"] = args.image_size  # a mismatch with the model is refused by make_agent
+    env = gym.make(args.task, **view)
     try:
         obs, info = env.reset(seed=args.seed)
         agent = make_agent("learned", env, "cem", {}, args.model)

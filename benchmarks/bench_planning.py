@@ -119,9 +119,9 @@ def _count_frames(agent) -> list[int]:
 
 def measure(name: str, overrides: dict | None, bf16: bool | str, plans: int, seed: int) -> Measured:
     import envs  # noqa: F401 - registers the env ids
-    from agent.factory import make_agent
+    from agent.factory import make_agent, model_env_kwargs
 
-    env = gym.make("FrankaReach-v0", image_size=64)
+    env = gym.make("FrankaReach-v0", **model_env_kwargs("shipped"))
     agent = make_agent("learned", env, "cem", overrides, bf16=bf16, seed=seed)
     counter = _count_frames(agent)
     times, frames = [], []

@@ -13,9 +13,10 @@ OUT=${OUT:-world_model/weights/sim_multitask}
 # 1. 2000 play episodes of 30 steps at 4 Hz, cycling through the four tasks: 80% noisy scripted experts (open and
 #    close the gripper, touch, push, lift, carry and place the cube; noise 1.5 cm per step, random gripper moves),
 #    20% random actions; 60% of the episodes in randomised scenes (lighting, colours, camera, distractors, noise).
-#    ~9 min, ~62k frames.
+#    ~9 min, ~62k frames. seed=1: the episodes reset with seeds 1000003-1002002, disjoint from the evaluation seeds
+#    (1000-1049 for reported results, 3000+ for tuning).
 vjepa-collect task=mixed out_dir=data/mix96 episodes=2000 steps=30 image_size=96 camera=workspace \
-  randomize=all randomize_fraction=0.6 expert_fraction=0.8 expert_noise=0.3 seed=0
+  randomize=all randomize_fraction=0.6 expert_fraction=0.8 expert_noise=0.3 seed=1
 # 2. V-JEPA pretraining of the 96 px encoder (multi-block masking, EMA target, L1) on the same frames.
 vjepa-pretrain data_dir=data/mix96 out_dir=runs/mt_pretrain encoder=vit_sim96 image_size=96 \
   steps=2000 warmup=100 decay=400 threads=2
