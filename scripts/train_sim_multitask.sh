@@ -22,7 +22,7 @@ vjepa-pretrain data_dir=data/mix96 out_dir=runs/mt_pretrain encoder=vit_sim96 im
   steps=2000 warmup=100 decay=400 threads=2
 # 3. AC predictor on the frozen encoder: teacher-forcing + 2-step rollout L1 on layer-normed latents.
 vjepa-posttrain data_dir=data/mix96 out_dir=runs/mt_posttrain model=sim_tiny96 \
-  encoder_checkpoint=runs/mt_pretrain/encoder.pt steps=4000 lr=0.0006 warmup=150 decay=800 threads=1
+  encoder_checkpoint=runs/mt_pretrain/encoder.pt steps=4000 lr=0.0006 warmup=150 decay=800 threads=2
 # 4. export (float16 weights) and plot the losses
 python3 -m training.export runs/mt_posttrain "$OUT" --fp16
 python3 -m training.plot runs/mt_pretrain runs/mt_posttrain --out runs/mt_training_losses.png

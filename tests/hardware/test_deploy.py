@@ -168,7 +168,8 @@ def test_f17_sigterm_is_a_safe_stop_with_log_and_episode(tmp_path):
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode != 0, stderr[-2000:]
     log = final_log(out)
-    assert log["status"] == "terminated" and "safe_stop" in event_names(log) and log["steps_executed"] >= 5
+    # a step's command is logged before it runs, so the signal may interrupt the 5th: at least 4 completed
+    assert log["status"] == "terminated" and "safe_stop" in event_names(log) and log["steps_executed"] >= 4
     assert (out / "episodes" / "episode_000000" / "data.npz").exists()
     assert stderr.strip().splitlines()[-1].startswith("vjepa-deploy: error:")
 

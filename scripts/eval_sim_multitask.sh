@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Evaluate the experimental multi-task world model (world_model/weights/sim_multitask, 96 px, workspace camera;
+# vjepa-eval picks both from the model), as in docs/manipulation.md: learned CEM / MPPI with and without subgoal
+# images on every Franka task, EPISODES seeded episodes each (seeds 1000.., disjoint from its collection seeds
+# 1000003+), then the robustness suite (ROBUST_EPISODES per variant). JOBS evaluations run in parallel with one
+# torch thread each. Results land in outputs/multitask/<run>/results.json (resumable: rerun to continue) and the
+# merged markdown tables in outputs/multitask/table.md and robustness.md. The oracle and random agents do not
+# depend on the camera or the model: their rows are those of scripts/reproduce_results.sh.
+#   EPISODES=50 ROBUST_EPISODES=20 JOBS=2 bash scripts/eval_sim_multitask.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/activate.sh
+EPISODES=${EPISODES:-50}
+ROBUST_EPISODES=${ROBUST_EPISODES:-20}
+JOBS=${JOBS:-2}
+ALL="[FrankaReach-v0,FrankaGrasp-v0,FrankaReachWithObject-v0,FrankaPickPlace-v0]"
+MANIP="[FrankaGrasp-v0,FrankaPickPlace-v0]"  # the tasks whose subgoal sequence has more than the final goal
+OUT=${OUT:-outputs/multitask}
+MODEL=model=sim_multitask
+export MUJOCO_GL=${MUJOCO_GL:-egl} OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+mkdir -p "$OUT"
+SUB="subgoals=true subgoal_steps=12 subgoal_plateau_patience=2"  # the switch rule of docs/manipulation.md
+
+runs=(
+  "learned_cem_subgoals tasks=$ALL $MODEL agent=learned planner=cem $SUB label=learned+cem+subgoals"
+  "learned_cem tasks=$MANIP $MODEL agent=learned planner=cem"
+  "learned_mppi_subgoals tasks=$ALL $MODEL agent=learned planner=mppi $SUB label=learned+mppi+subgoals"
+  "learned_mppi tasks=$MANIP $MODEL agent=learned planner=mppi"
+  "robustness_learned_cem_subgoals tasks=$ALL $MODEL agent=learned planner=cem $SUB label=learned+cem+subgoals
+   variants=[lighting,colors,camera,distractors,noise,all,far_goals] episodes=$ROBUST_EPISODES video=false"
+)
+run_one() {  # name, then vjepa-eval overrides (a later episodes= overrides EPISODES)
+  local name=$1; shift
+  if vjepa-eval episodes="$EPISODES" "$@" out_dir="$OUT/$name" > "$OUT/$name.log" 2>&1; then
+    echo "done: $name"
+  else
+    echo "FAILED: $name (see $OUT/$name.log)"; return 1
+  fi
+}
+status=0
+for run in "${runs[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || status=1; done
+  # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
+  run_one $run &
+done
+while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || status=1; done
+[ "$status" = 0 ] || { echo "some evaluations failed" >&2; exit 1; }
+
+python3 -m agent.report "$OUT"/learned_cem_subgoals "$OUT"/learned_cem "$OUT"/learned_mppi_subgoals "$OUT"/learned_mppi \
+  | tee "$OUT"/table.md
+python3 -m agent.report "$OUT"/learned_cem_subgoals "$OUT"/robustness_learned_cem_subgoals | tee "$OUT"/robustness.md
