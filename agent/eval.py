@@ -35,11 +35,10 @@ from tqdm import tqdm
 from agent.energy import EnergyConfig
 from agent.eval_results import NOMINAL, ResultsStore, entry_key, iter_entries, summarise  # noqa: F401 - API
 from agent.subgoals import SubgoalAgent, SubgoalConfig
-from envs.scene import camera_preset
+from envs.scene import DEFAULT_CAMERA, camera_env_kwargs, camera_preset
 from envs.spec import SUPPORTED_IMAGE_SIZES
 
 AGENT_KINDS = ("learned", "oracle", "random")
-DEFAULT_CAMERA = "front"  # the Franka envs' default camera preset (the only one robosuite ids accept)
 BF16_CHOICES = ("auto", True, False)
 
 
@@ -92,12 +91,6 @@ def variant_env_kwargs(variant: str) -> dict[str, Any]:
         raise ValueError(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)} "
                          f"(or {', '.join(SUITE_SHORTCUTS)} for all of them)")
     return VARIANTS[variant].env_kwargs()
-
-
-def camera_env_kwargs(camera: str) -> dict[str, Any]:
-    """``gym.make`` kwargs for a camera preset: empty for the default "front", so robosuite ids (which take no
-    camera) keep working."""
-    return {} if camera == DEFAULT_CAMERA else {"camera": camera}
 
 
 def check_camera(camera: Any) -> str:

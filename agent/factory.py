@@ -63,12 +63,10 @@ def resolve_model_path(model: str) -> Path:
     return base
 
 
-DEFAULT_CAMERA = "front"  # the camera of models that record none (trained before camera presets existed)
-
-
 def model_view(path: str | Path) -> tuple[int, str]:
     """(image size in px, camera preset) of the world model at ``path``'s training data, from its JSON header; a
     model without a recorded camera counts as "front"."""
+    from envs.scene import DEFAULT_CAMERA
     from world_model.checkpoint import config_from_header, read_world_model_metadata, world_model_camera
 
     header = read_world_model_metadata(path)
@@ -79,8 +77,10 @@ def model_view(path: str | Path) -> tuple[int, str]:
 def model_env_kwargs(model: str) -> dict[str, Any]:
     """The ``gym.make`` kwargs (``image_size``, and ``camera`` when not "front") that render what the world model
     ``model`` ("shipped", a shipped name or a path) was trained on."""
+    from envs.scene import camera_env_kwargs
+
     size, camera = model_view(resolve_model_path(model))
-    return {"image_size": size, **({"camera": camera} if camera != DEFAULT_CAMERA else {})}
+    return {"image_size": size, **camera_env_kwargs(camera)}
 
 
 def env_image_size(env) -> int | None:

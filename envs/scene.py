@@ -54,6 +54,15 @@ CAMERAS: dict[str, CameraPreset] = {
 }
 
 
+DEFAULT_CAMERA = "front"  # the envs' default preset; data and models that record no camera used it
+
+
+def camera_env_kwargs(camera: str) -> dict[str, str]:
+    """``gym.make`` kwargs selecting the camera preset ``camera``: empty for the default, so ids that take no
+    ``camera`` (robosuite adapters) keep working with it."""
+    return {} if camera == DEFAULT_CAMERA else {"camera": camera}
+
+
 def camera_preset(name: str) -> CameraPreset:
     """The named camera; ValueError listing the choices for an unknown name."""
     if name not in CAMERAS:

@@ -192,10 +192,11 @@ def episode_randomized(cfg: CollectConfig, seed: int) -> bool:
 def make_collect_env(cfg: CollectConfig, task: str, randomized: bool) -> gym.Env:
     """The env episodes of ``task`` are recorded in (Franka envs take ``randomize`` and ``camera``; robosuite ids
     take neither)."""
+    from envs.scene import camera_env_kwargs
+
     extra: dict = {"randomize": cfg.randomize} if randomized else {}
-    if cfg.camera != "front":
-        extra["camera"] = cfg.camera
-    return gym.make(task, image_size=cfg.image_size, max_episode_steps=cfg.steps + 1, **extra)
+    return gym.make(task, image_size=cfg.image_size, max_episode_steps=cfg.steps + 1, **extra,
+                    **camera_env_kwargs(cfg.camera))
 
 
 def dataset_camera(data_dir: str | Path, data_format: str = "npz") -> str | None:
