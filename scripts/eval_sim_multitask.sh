@@ -31,22 +31,12 @@ runs=(
   "robustness_learned_cem_subgoals tasks=$ROBUST_TASKS $MODEL agent=learned planner=cem $SUB label=learned+cem+subgoals
    variants=[lighting,colors,camera,distractors,noise,all,far_goals] episodes=$ROBUST_EPISODES video=false"
 )
-run_one() {  # name, then vjepa-eval overrides (a later episodes= overrides EPISODES)
-  local name=$1; shift
-  if vjepa-eval episodes="$EPISODES" "$@" out_dir="$OUT/$name" > "$OUT/$name.log" 2>&1; then
-    echo "done: $name"
-  else
-    echo "FAILED: $name (see $OUT/$name.log)"; return 1
-  fi
-}
-status=0
+source scripts/eval_runs.sh
 for run in "${runs[@]}"; do
-  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || status=1; done
   # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
-  run_one $run &
+  start_run $run
 done
-while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || status=1; done
-[ "$status" = 0 ] || { echo "some evaluations failed" >&2; exit 1; }
+finish_runs
 
 python3 -m agent.report "$OUT"/learned_cem_subgoals "$OUT"/learned_cem "$OUT"/learned_mppi_subgoals "$OUT"/learned_mppi \
   | tee "$OUT"/table.md

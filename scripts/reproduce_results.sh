@@ -20,24 +20,15 @@ runs=(
   "oracle_cem agent=oracle planner=cem"
   "random agent=random"
 )
-run_one() {  # name, then vjepa-eval overrides
-  local name=$1; shift
-  if vjepa-eval "$@" episodes="$EPISODES" "tasks=$TASKS" out_dir="$OUT/$name" > "$OUT/$name.log" 2>&1; then
-    echo "done: $name"
-  else
-    echo "FAILED: $name (see $OUT/$name.log)"; return 1
-  fi
-}
-status=0
+source scripts/eval_runs.sh
 for run in "${runs[@]}"; do
-  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || status=1; done
-  run_one $run &
+  # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
+  start_run $run "tasks=$TASKS"
 done
 # the paper's CEM settings (400 samples, top-10, 10 iterations), reach only: ~8x the planning time
-while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || status=1; done
-TASKS="[FrankaReach-v0]" run_one learned_cem_paper agent=learned planner=cem video=false "label='learned+cem (paper 400x10)'" \
-  "planner_overrides={samples: 400, iterations: 10, horizon: 2, keep_elites: false, early_stop_tol: 0.0, min_iterations: 1}" &
-while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || status=1; done
-[ "$status" = 0 ] || { echo "some evaluations failed" >&2; exit 1; }
+start_run learned_cem_paper agent=learned planner=cem video=false "label='learned+cem (paper 400x10)'" \
+  "planner_overrides={samples: 400, iterations: 10, horizon: 2, keep_elites: false, early_stop_tol: 0.0, min_iterations: 1}" \
+  "tasks=[FrankaReach-v0]"
+finish_runs
 
 python3 -m agent.report "$OUT"/learned_cem "$OUT"/learned_cem_paper "$OUT"/learned_mppi "$OUT"/oracle_cem "$OUT"/random | tee "$OUT"/table.md

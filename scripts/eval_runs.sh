@@ -1,0 +1,22 @@
+# Sourced by scripts/reproduce_results.sh and scripts/eval_sim_multitask.sh: run vjepa-eval evaluations JOBS at a
+# time, each into $OUT/<name>/ with its log in $OUT/<name>.log. Needs OUT, EPISODES and JOBS set.
+EVAL_STATUS=0
+
+run_one() {  # name, then vjepa-eval overrides (they come after episodes=$EPISODES, so an episodes= of theirs wins)
+  local name=$1; shift
+  if vjepa-eval episodes="$EPISODES" "$@" out_dir="$OUT/$name" > "$OUT/$name.log" 2>&1; then
+    echo "done: $name"
+  else
+    echo "FAILED: $name (see $OUT/$name.log)"; return 1
+  fi
+}
+
+start_run() {  # like run_one, in the background once fewer than JOBS runs are going
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || EVAL_STATUS=1; done
+  run_one "$@" &
+}
+
+finish_runs() {  # wait for every started run; exit 1 if any failed
+  while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || EVAL_STATUS=1; done
+  [ "$EVAL_STATUS" = 0 ] || { echo "some evaluations failed" >&2; exit 1; }
+}
