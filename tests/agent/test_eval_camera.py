@@ -58,23 +58,24 @@ def test_model_view_reads_size_and_camera(workspace_model, legacy_model):
 
 # -- make_agent refuses an env the model was not trained for ----------------------------------------------------
 
-def test_make_agent_refuses_another_camera(workspace_model):
-    env = gym.make(REACH, image_size=64)
+def assert_make_agent_refused(model, match: str, **env_kwargs) -> None:
+    """make_agent("learned") with ``model`` on a reach env built with ``env_kwargs`` raises ValueError(match)."""
+    env = gym.make(REACH, **env_kwargs)
     try:
-        with pytest.raises(ValueError, match="trained on the 'workspace' camera but the env uses 'front'.*"
-                                             "camera='workspace'"):
-            make_agent("learned", env, model=str(workspace_model), device="cpu", bf16=False)
+        with pytest.raises(ValueError, match=match):
+            make_agent("learned", env, model=str(model), device="cpu", bf16=False)
     finally:
         env.close()
+
+
+def test_make_agent_refuses_another_camera(workspace_model):
+    assert_make_agent_refused(workspace_model, "trained on the 'workspace' camera but the env uses 'front'.*"
+                                               "camera='workspace'", image_size=64)
 
 
 def test_make_agent_refuses_another_image_size(workspace_model):
-    env = gym.make(REACH, image_size=96, camera="workspace")
-    try:
-        with pytest.raises(ValueError, match="trained on 64 px images but the env renders 96 px.*image_size=64"):
-            make_agent("learned", env, model=str(workspace_model), device="cpu", bf16=False)
-    finally:
-        env.close()
+    assert_make_agent_refused(workspace_model, "trained on 64 px images but the env renders 96 px.*image_size=64",
+                              image_size=96, camera="workspace")
 
 
 def test_make_agent_accepts_the_matching_env(workspace_model, legacy_model):
@@ -89,12 +90,8 @@ def test_make_agent_accepts_the_matching_env(workspace_model, legacy_model):
 
 
 def test_legacy_model_refuses_the_workspace_camera(legacy_model):
-    env = gym.make(REACH, image_size=64, camera="workspace")
-    try:
-        with pytest.raises(ValueError, match="'front' camera but the env uses 'workspace'"):
-            make_agent("learned", env, model=str(legacy_model), device="cpu", bf16=False)
-    finally:
-        env.close()
+    assert_make_agent_refused(legacy_model, "'front' camera but the env uses 'workspace'", image_size=64,
+                              camera="workspace")
 
 
 # -- vjepa-eval: image_size / camera auto -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 import envs  # noqa: F401
 from agent.eval import run_episode
 from agent.factory import make_agent, model_env_kwargs
+from tests.agent.test_eval_camera import assert_make_agent_refused
 from world_model.pretrained import available_weights, load_pretrained
 
 MODEL = "sim_multitask"
@@ -21,12 +22,7 @@ def test_multitask_weights_are_shipped_with_their_camera():
 
 
 def test_multitask_model_refuses_the_default_env():
-    env = gym.make("FrankaReach-v0")  # 64 px, front camera
-    try:
-        with pytest.raises(ValueError, match="96 px"):
-            make_agent("learned", env, "cem", {}, MODEL)
-    finally:
-        env.close()
+    assert_make_agent_refused(MODEL, "96 px")  # the default env: 64 px, front camera
 
 
 @pytest.mark.slow
