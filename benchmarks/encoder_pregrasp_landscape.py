@@ -15,7 +15,7 @@ offs=np.arange(-0.04,0.041,0.01)
 errs=[]; sharp=[]
 for seed in range(1000,1010):
     obs,info=env.reset(seed=seed)
-    goal=wm.encode(info["subgoals"][0]["image"][None])[0]
+    goal=wm.encode(info["subgoals"][u.subgoal_index("pregrasp")]["image"][None])[0]
     # pregrasp pose: run the expert to phase 2 from the start
     ex=GraspExpert(u,0.0,0)
     while ex.phase<2: u.simulate(ex.act(None))

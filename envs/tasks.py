@@ -9,8 +9,9 @@ resting on the table.
 ``goal_range_scale`` (every task, default 1.0 = the training distribution) scales the box the goal is drawn from
 about its centre (reach / reach-with-object: the TCP goal box; grasp: the cube's start box; pick-and-place: the
 place-target box), clipped to the reachable table area; > 1 tests goals beyond the training range.
-Grasp records subgoal images on the way (fingers around the cube, then closed on it) and pick-and-place also the
-cube lifted and carried above the target, via ``env.record_subgoal`` (``info["subgoals"]``).
+Grasp records subgoal images on the way (the open hand above the cube, fingers around it, then closed on it) and
+pick-and-place also the cube lifted and carried above the target, via ``env.record_subgoal``
+(``info["subgoals"]``; their names are in ``env.unwrapped.subgoal_info``).
 """
 
 from __future__ import annotations
@@ -119,10 +120,13 @@ def _run_expert_to_goal(env, expert_name: str, rng: np.random.Generator, max_ste
         record()
 
 
-# Grasp expert phases (envs.experts.GraspExpert) after which a subgoal image is recorded: the fingers around the
-# cube, open (phase 2 starts); the fingers closed on it (phase 3 starts). Pick-and-place adds the cube lifted at
-# its start (phase 4) and carried above the target (phase 5).
-GRASP_SUBGOAL_PHASES = ((2, "pregrasp"), (3, "grasp"))
+# Grasp expert phases (envs.experts.GraspExpert) after which a subgoal image is recorded: the open hand 8 cm above
+# the cube (phase 1 starts: the approach, a reach-like goal that a greedy planner can descend from); the fingers
+# around the cube, open (phase 2 starts); the fingers closed on it (phase 3 starts). Pick-and-place adds the cube
+# lifted at its start (phase 4) and carried above the target (phase 5). Without the approach image, the first
+# subgoal asks for a 20-30 cm move down to the table, along which the image energy often does not fall (seen in
+# docs/manipulation.md), and the planner stalls above the cube.
+GRASP_SUBGOAL_PHASES = ((1, "approach"), (2, "pregrasp"), (3, "grasp"))
 PICK_PLACE_SUBGOAL_PHASES = GRASP_SUBGOAL_PHASES + ((4, "lift"), (5, "carry"))
 
 
@@ -148,7 +152,7 @@ class GraspTask:
 
     def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
         """Final goal: the cube grasped and lifted to the expert's 0.12 m. Subgoals on the way (see
-        GRASP_SUBGOAL_PHASES): fingers open around the cube, then closed on it."""
+        GRASP_SUBGOAL_PHASES): the open hand above the cube, fingers open around it, then closed on it."""
         _run_expert_to_goal(env, "grasp", rng, 40, on_phase=_subgoal_recorders(env, GRASP_SUBGOAL_PHASES))
         return {"name": "lift", "cube_goal": cube_pos(env)}
 
@@ -234,7 +238,7 @@ class PickPlaceTask:
 
     def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
         """Final goal: the cube placed on the target, gripper open above it. Subgoals on the way (see
-        PICK_PLACE_SUBGOAL_PHASES): fingers around the cube, closed on it, cube lifted to the expert's 0.12 m
+        PICK_PLACE_SUBGOAL_PHASES): the open hand above the cube, fingers around it, closed on it, cube lifted to the expert's 0.12 m
         above its start, cube carried above the target."""
         _run_expert_to_goal(env, "pick_place", rng, 70, on_phase=_subgoal_recorders(env, PICK_PLACE_SUBGOAL_PHASES))
         return {"name": "place", "target_xy": self.target_xy}

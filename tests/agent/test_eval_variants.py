@@ -225,8 +225,8 @@ def _subgoal_images(seed=1000):
 
 
 def test_subgoal_mode_feeds_subgoals_and_records_switches(tmp_path):
-    subgoals = _subgoal_images()  # pregrasp, grasp, lift, carry, place
-    assert len(subgoals) == 5
+    subgoals = _subgoal_images()  # approach, pregrasp, grasp, lift, carry, place
+    assert len(subgoals) == 6
     place = subgoals[-1]
     GoalRecordingAgent.seen = []
     res = run_suite(_cfg(tmp_path / "sub", tasks=[PICK_PLACE], subgoals=True, subgoal_steps=1), recording_factory,

@@ -175,9 +175,9 @@ def test_default_env_unchanged_since_46344e6(task_id):
     assert {k: got[k] for k in IMAGE_KEYS} == {k: want[k] for k in IMAGE_KEYS}
 
 
-# Subgoals per episode, the final goal included: grasp records pregrasp and grasp before the final lift;
-# pick-and-place pregrasp, grasp, lift and carry before the final place (envs.tasks.*_SUBGOAL_PHASES).
-SUBGOAL_COUNTS = {"FrankaReach-v0": 1, "FrankaGrasp-v0": 3, "FrankaReachWithObject-v0": 1, "FrankaPickPlace-v0": 5}
+# Subgoals per episode, the final goal included: grasp records approach, pregrasp and grasp before the final lift;
+# pick-and-place approach, pregrasp, grasp, lift and carry before the final place (envs.tasks.*_SUBGOAL_PHASES).
+SUBGOAL_COUNTS = {"FrankaReach-v0": 1, "FrankaGrasp-v0": 4, "FrankaReachWithObject-v0": 1, "FrankaPickPlace-v0": 6}
 
 
 @pytest.mark.parametrize("task_id", IDS)
@@ -207,8 +207,8 @@ def test_pick_place_grasp_subgoal_is_sensible():
         obs, info = env.reset(seed=seed)
         unwrapped = env.unwrapped
         start_cube = unwrapped.data.body("cube0").xpos.copy()
-        lift, place = info["subgoals"][2], info["subgoals"][-1]
-        lift_info = unwrapped.subgoal_info[2]
+        lift, place = info["subgoals"][3], info["subgoals"][-1]
+        lift_info = unwrapped.subgoal_info[3]
         assert lift_info["name"] == "lift" and lift_info["held"]
         assert 0.2 < lift["state"][6] < 0.95, "gripper closed around the cube, not shut"
         assert np.linalg.norm(lift["state"][:3] - lift_info["cube_pos"]) < 0.035, "cube between the fingers"
@@ -221,28 +221,38 @@ def test_pick_place_grasp_subgoal_is_sensible():
 
 
 @pytest.mark.parametrize("task_id,names", [
-    ("FrankaGrasp-v0", ["pregrasp", "grasp", "lift"]),
-    ("FrankaPickPlace-v0", ["pregrasp", "grasp", "lift", "carry", "place"]),
+    ("FrankaGrasp-v0", ["approach", "pregrasp", "grasp", "lift"]),
+    ("FrankaPickPlace-v0", ["approach", "pregrasp", "grasp", "lift", "carry", "place"]),
 ])
 def test_grasp_and_pick_place_subgoal_sequences(task_id, names):
     """Named in order, the cube held from the grasp on (until the final goal), the gripper open before the
-    grasp and closed at it, the last subgoal = info["goal"], and every image but the pregrasp/grasp pair (the
-    fingers closing is sub-pixel) differs from every other."""
+    grasp and closed at it, the approach pose above the pregrasp pose (the cube below the open hand), the last
+    subgoal = info["goal"], and every image but the pregrasp/grasp pair (the fingers closing is sub-pixel) differs
+    from every other."""
     env = gym.make(task_id, image_size=64)
     for seed in range(3):
         obs, info = env.reset(seed=seed)
         subgoals, subgoal_info = info["subgoals"], env.unwrapped.subgoal_info
         assert [g.get("name") for g in subgoal_info] == names and len(subgoals) == len(names)
         held = {g["name"]: g.get("held") for g in subgoal_info[:-1]}
-        assert held == {name: name != "pregrasp" for name in names[:-1]}
-        assert subgoals[0]["state"][6] < 0.1 and 0.2 < subgoals[1]["state"][6] < 0.95, "open, then closed on the cube"
+        assert held == {name: name not in ("approach", "pregrasp") for name in names[:-1]}
+        approach, pregrasp, grasp = subgoals[:3]
+        assert approach["state"][6] < 0.1 and pregrasp["state"][6] < 0.1, "open on the way down"
+        assert 0.2 < grasp["state"][6] < 0.95, "then closed on the cube"
+        cube = subgoal_info[0]["cube_pos"]
+        assert np.linalg.norm(approach["state"][:2] - cube[:2]) < 0.02, "the approach is above the cube"
+        assert 0.05 < approach["state"][2] - pregrasp["state"][2] < 0.11, "the approach is 8 cm above the pregrasp"
         assert np.array_equal(subgoals[-1]["image"], info["goal"]["image"])
         assert np.array_equal(subgoals[-1]["state"], info["goal"]["state"])
         images = [g["image"] for g in subgoals]
         for i in range(len(images)):
-            for j in range(max(i + 1, 2), len(images)):
-                assert not np.array_equal(images[i], images[j]), (seed, names[i], names[j])
-        assert not np.array_equal(subgoals[0]["state"], subgoals[1]["state"])
+            for j in range(i + 1, len(images)):
+                if {names[i], names[j]} != {"pregrasp", "grasp"}:
+                    assert not np.array_equal(images[i], images[j]), (seed, names[i], names[j])
+        assert not np.array_equal(pregrasp["state"], grasp["state"])
+        assert [env.unwrapped.subgoal_index(name) for name in names] == list(range(len(names)))
+        with pytest.raises(ValueError, match="no subgoal named 'lift_off'.*approach"):
+            env.unwrapped.subgoal_index("lift_off")
     env.close()
 
 
