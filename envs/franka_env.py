@@ -27,7 +27,8 @@ from scipy.spatial.transform import Rotation
 from envs import exit_close
 from envs.conventions import EULER_SEQ, integrate_action
 from envs.randomization import SceneRandomization, SceneRandomizer, add_randomization_assets, resolve_randomization
-from envs.scene import FINGER_ACTUATORS, GRIPPER_OPEN_WIDTH, HOME_QPOS, SceneConfig, build_model, camera_preset
+from envs.scene import (FINGER_ACTUATORS, GRIPPER_OPEN_WIDTH, HOME_QPOS, SECOND_CAMERA, SceneConfig, build_model,
+                        camera_preset)
 from envs.spec import DEFAULT_ACTION_LIMITS, ActionLimits, make_action_space, make_observation_space, validate_action
 
 # Workspace box for the Cartesian target (base frame, metres).
@@ -98,8 +99,12 @@ class FrankaEnv(gym.Env):
         self.action_space = make_action_space(limits)
         view = camera_preset(camera)
         self.camera = camera
+        if view.below is not None and image_size % 2:
+            raise ValueError(f"camera {camera!r} stacks two views: image_size must be even, got {image_size}")
+        below = None if view.below is None else (view.below.pos, view.below.target, view.below.fovy)
         scene = SceneConfig(**{**task.scene.__dict__, "fancy": fancy_render, "camera_pos": view.pos,
-                               "camera_target": view.target, "camera_fovy": view.fovy})
+                               "camera_target": view.target, "camera_fovy": view.fovy, "camera2": below})
+        self._stacked = view.below is not None
         self.randomization = resolve_randomization(randomize)
         self._randomizer: SceneRandomizer | None = None
         if self.randomization.enabled:
@@ -199,12 +204,17 @@ class FrankaEnv(gym.Env):
 
     # ---------------------------------------------------------------- rendering
     def render_image(self) -> np.ndarray:
-        """uint8 (S, S, 3) from the fixed camera (the ``camera`` preset of envs.scene.CAMERAS)."""
+        """uint8 (S, S, 3) from the fixed camera (the ``camera`` preset of envs.scene.CAMERAS); for a stacked
+        two-view preset, the upper view's (S/2, S) pane above the lower view's."""
         if self._renderer is None:
-            self._renderer = mujoco.Renderer(self.model, self.image_size, self.image_size)
+            height = self.image_size // 2 if self._stacked else self.image_size
+            self._renderer = mujoco.Renderer(self.model, height, self.image_size)
             exit_close.register_exit_close()
-        self._renderer.update_scene(self.data, camera="front", scene_option=self._scene_opt)
-        return self._renderer.render().copy()
+        panes = []
+        for cam in ("front", SECOND_CAMERA) if self._stacked else ("front",):
+            self._renderer.update_scene(self.data, camera=cam, scene_option=self._scene_opt)
+            panes.append(self._renderer.render().copy())
+        return panes[0] if len(panes) == 1 else np.concatenate(panes, axis=0)
 
     def render(self) -> np.ndarray | None:
         """The camera image without pixel noise (for videos), or None unless render_mode="rgb_array"."""
@@ -237,6 +247,14 @@ class FrankaEnv(gym.Env):
         info: task data describing it (e.g. cube position, metres, base frame), kept in ``subgoal_info``."""
         self._subgoals.append(self._capture_goal())
         self.subgoal_info.append(dict(info or {}))
+
+    def subgoal_index(self, name: str) -> int:
+        """Index in :meth:`subgoals` of the intermediate subgoal recorded as ``name`` (e.g. "pregrasp");
+        ValueError listing the names this episode has."""
+        names = [info.get("name") for info in self.subgoal_info]
+        if name not in names:
+            raise ValueError(f"no subgoal named {name!r} in this episode; it has {names}")
+        return names.index(name)
 
     def _capture_goal(self) -> dict[str, np.ndarray]:
         return {"image": self.camera_image(), "state": self.current_state().astype(np.float32)}

@@ -35,11 +35,19 @@ def robosuite_assets() -> Path:
 
 @dataclass(frozen=True)
 class CameraPreset:
-    """A fixed camera: position and look-at target in the base frame (metres), vertical field of view (degrees)."""
+    """A fixed camera: position and look-at target in the base frame (metres), vertical field of view (degrees).
+
+    below: a second fixed camera whose view is stacked under this one's: the image is then two panes, each the
+    full width and half the height (fovy is each pane's own vertical field of view)."""
 
     pos: tuple[float, float, float]
     target: tuple[float, float, float]
     fovy: float
+    below: "CameraPreset | None" = None
+
+    def __post_init__(self) -> None:
+        if self.below is not None and self.below.below is not None:
+            raise ValueError("a camera preset stacks at most two views")
 
 
 # "front": the original wide view (the table edge to the back wall; the 4 cm cube is ~2 px wide at 64 px).
@@ -48,12 +56,19 @@ class CameraPreset:
 # world x axis, so from the side they and the cube between them are seen side by side (from the front the near
 # finger hides the cube). The cube is ~3.3 px wide at 64 px, ~5 px at 96 px; the pose was chosen by a grid search
 # maximising the cube's size with the whole workspace in view (see docs/manipulation.md).
+# "twoview": two views stacked in one image, each pane full width and half height: the robot's side (looking along
+# +y, as "workspace" but lower and nearer) above the front (looking along -x, raised). A single camera measures
+# depth along its line of sight poorly: the "workspace" agent's reach misses lie mostly along that line
+# (docs/manipulation.md). Here what moves along one camera's line of sight moves across the other's image.
 CAMERAS: dict[str, CameraPreset] = {
     "front": CameraPreset((1.45, 0.0, 0.95), (0.35, 0.0, 0.12), 50.0),
     "workspace": CameraPreset((0.5, -1.7, 1.0), (0.5, 0.0, 0.22), 24.0),
+    "twoview": CameraPreset((0.5, -1.4, 0.6), (0.5, 0.0, 0.25), 24.0,
+                            below=CameraPreset((1.55, 0.0, 0.7), (0.5, 0.0, 0.22), 28.0)),
 }
 
 
+SECOND_CAMERA = "below"  # the MuJoCo camera of a stacked preset's lower pane ("front" is the upper/only one)
 DEFAULT_CAMERA = "front"  # the envs' default preset; data and models that record no camera used it
 
 
@@ -80,6 +95,7 @@ class SceneConfig:
     camera_pos: tuple[float, float, float] = (1.45, 0.0, 0.95)
     camera_target: tuple[float, float, float] = (0.35, 0.0, 0.12)
     camera_fovy: float = 50.0
+    camera2: tuple[tuple[float, float, float], tuple[float, float, float], float] | None = None  # (pos, target, fovy)
     timestep: float = 0.004
     fancy: bool = False
     goal_marker: bool = False
@@ -130,6 +146,9 @@ def build_spec(cfg: SceneConfig) -> mujoco.MjSpec:
                    rgba=[0.3, 0.33, 0.36, 1.0], contype=0, conaffinity=0)
     pos = np.array(cfg.camera_pos)
     world.add_camera(name="front", pos=pos, quat=_look_at_quat(pos, np.array(cfg.camera_target)), fovy=cfg.camera_fovy)
+    if cfg.camera2 is not None:  # the lower pane of a stacked two-view preset
+        pos2, target2, fovy2 = (np.array(cfg.camera2[0]), np.array(cfg.camera2[1]), cfg.camera2[2])
+        world.add_camera(name=SECOND_CAMERA, pos=pos2, quat=_look_at_quat(pos2, target2), fovy=fovy2)
 
     mocap = world.add_body(name="target", mocap=True, pos=[0.5, 0.0, 0.3])
     mocap.add_geom(type=mujoco.mjtGeom.mjGEOM_SPHERE, size=[0.005], contype=0, conaffinity=0, rgba=[0, 0, 0, 0],

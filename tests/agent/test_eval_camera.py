@@ -117,7 +117,7 @@ def test_cli_auto_for_shipped_oracle_and_random():
 
 
 @pytest.mark.parametrize("overrides, match", [
-    (["agent=oracle", "camera=fisheye"], "unknown camera 'fisheye'; choose one of front, workspace"),
+    (["agent=oracle", "camera=fisheye"], "unknown camera 'fisheye'; choose one of front, twoview, workspace"),
     (["agent=oracle", "camera=[front]"], "camera must be a camera preset name"),
     (["agent=oracle", "image_size=100"], r"image_size must be one of \(64, 96, 128, 256\)"),
     (["camera=workspace"], "camera='workspace' but the world model 'shipped' was trained with camera='front'"),
@@ -162,7 +162,7 @@ def test_results_from_before_the_camera_field_resume_as_front(tmp_path):
 
 def test_eval_config_camera_validated_and_robosuite_ids_need_front():
     assert EvalConfig().camera == "front"
-    with pytest.raises(ValueError, match="unknown camera 'top'; choose one of front, workspace"):
+    with pytest.raises(ValueError, match="unknown camera 'top'; choose one of front, twoview, workspace"):
         EvalConfig(camera="top")
     check_camera_tasks(("RobosuiteLift-v0",), "front")
     with pytest.raises(ValueError, match="camera='workspace' applies to the Franka envs only.*RobosuiteLift-v0"):

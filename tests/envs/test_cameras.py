@@ -9,7 +9,7 @@ import pytest
 
 import envs  # noqa: F401 - registers the ids
 from envs.franka_env import FrankaEnv
-from envs.scene import CAMERAS, SceneConfig, camera_preset
+from envs.scene import CAMERAS, SECOND_CAMERA, CameraPreset, SceneConfig, camera_preset
 from envs.spec import SUPPORTED_IMAGE_SIZES
 from envs.tasks import TASKS
 
@@ -88,11 +88,11 @@ def test_unknown_camera_is_refused_with_the_presets_listed(bad):
     listing = ", ".join(sorted(CAMERAS))
     with pytest.raises(ValueError, match=f"unknown camera {bad!r}; choose one of {listing}"):
         camera_preset(bad)
-    with pytest.raises(ValueError, match="front, workspace"):
+    with pytest.raises(ValueError, match="front, twoview, workspace"):
         gym.make("FrankaReach-v0", image_size=64, camera=bad)
 
 
-@pytest.mark.parametrize("camera", ["front", "workspace"])
+@pytest.mark.parametrize("camera", ["front", "workspace", "twoview"])
 def test_96_px_observations(camera):
     assert 96 in SUPPORTED_IMAGE_SIZES
     env = gym.make("FrankaGrasp-v0", image_size=96, camera=camera)
@@ -106,3 +106,66 @@ def test_96_px_observations(camera):
     env.close()
     with pytest.raises(ValueError):
         gym.make("FrankaReach-v0", image_size=80)
+
+
+def _panes(env) -> tuple[np.ndarray, np.ndarray]:
+    """The two camera views of a stacked env, rendered directly at (S/2, S) each."""
+    u = env.unwrapped
+    renderer = mujoco.Renderer(u.model, u.image_size // 2, u.image_size)
+    panes = []
+    for cam in ("front", SECOND_CAMERA):
+        renderer.update_scene(u.data, camera=cam, scene_option=u._scene_opt)
+        panes.append(renderer.render().copy())
+    renderer.close()
+    return panes[0], panes[1]
+
+
+def test_twoview_stacks_the_side_view_above_the_front_view():
+    env = gym.make("FrankaGrasp-v0", image_size=96, camera="twoview")
+    obs, info = env.reset(seed=2)
+    upper, lower = _panes(env)
+    assert np.array_equal(obs["image"][:48], upper) and np.array_equal(obs["image"][48:], lower)
+    preset, model = CAMERAS["twoview"], env.unwrapped.model
+    ids = [model.camera(name).id for name in ("front", SECOND_CAMERA)]
+    assert [model.cam_fovy[i] for i in ids] == [preset.fovy, preset.below.fovy]
+    assert np.abs(upper.astype(int) - lower).mean() > 5, "two different views"
+    assert all(g["image"].shape == (96, 96, 3) for g in info["subgoals"])
+    env.close()
+
+
+def test_twoview_sees_depth_along_the_side_cameras_line_of_sight():
+    """A 5 cm TCP move along the upper (side) camera's line of sight changes few upper-pane pixels, and more
+    lower-pane pixels: the front view sees it across its image."""
+    env = gym.make("FrankaGrasp-v0", image_size=96, camera="twoview")
+    env.reset(seed=0)
+    u = env.unwrapped
+    preset = CAMERAS["twoview"]
+    ray = np.subtract(preset.target, preset.pos)
+    ray /= np.linalg.norm(ray)
+    start = u.get_sim_state()
+    tcp = u.ee_pose()[0]
+    before = u.camera_image()
+    u.set_sim_state(start)
+    u.move_to(tcp + 0.05 * ray, settle_steps=150)
+    after = u.camera_image()
+    changed = np.abs(before.astype(int) - after).sum(-1) > 30
+    assert changed[48:].sum() > 1.5 * changed[:48].sum(), (changed[:48].sum(), changed[48:].sum())
+    env.close()
+
+
+def test_twoview_randomised_camera_jitters_both_views():
+    env = gym.make("FrankaReach-v0", image_size=64, camera="twoview", randomize="camera")
+    nominal = gym.make("FrankaReach-v0", image_size=64, camera="twoview").unwrapped.model
+    env.reset(seed=4)
+    model = env.unwrapped.model
+    for cam in ("front", SECOND_CAMERA):
+        i = model.camera(cam).id
+        assert not np.allclose(model.cam_pos[i], nominal.cam_pos[i]), cam
+    env.close()
+
+
+def test_a_preset_stacks_at_most_two_views():
+    view = CameraPreset((1, 0, 1), (0, 0, 0), 30.0)
+    CameraPreset((1, 0, 1), (0, 0, 0), 30.0, below=view)
+    with pytest.raises(ValueError, match="at most two views"):
+        CameraPreset((1, 0, 1), (0, 0, 0), 30.0, below=CameraPreset((1, 0, 1), (0, 0, 0), 30.0, below=view))
