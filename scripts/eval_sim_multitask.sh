@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Evaluate the experimental multi-task world model (world_model/weights/sim_multitask, 96 px, workspace camera;
-# vjepa-eval picks both from the model), as in docs/manipulation.md: learned CEM / MPPI with and without subgoal
-# images on every Franka task, EPISODES seeded episodes each (seeds 1000.., disjoint from its collection seeds
-# 1000003+), then the robustness suite (ROBUST_EPISODES per variant). JOBS evaluations run in parallel with one
-# torch thread each. Results land in outputs/multitask/<run>/results.json (resumable: rerun to continue) and the
-# merged markdown tables in outputs/multitask/table.md and robustness.md. The oracle and random agents do not
+# Evaluate an experimental multi-task world model (default world_model/weights/sim_multitask, 96 px, workspace
+# camera; MODEL=sim_twoview for the two-view one; vjepa-eval picks image size and camera from the model), as in
+# docs/manipulation.md: learned CEM / MPPI with and without subgoal images on every Franka task, EPISODES seeded
+# episodes each (seeds 1000.., disjoint from the collection seeds 1000003+), then the robustness suite
+# (ROBUST_EPISODES per variant). JOBS evaluations run in parallel with one torch thread each. Results land in
+# OUT=outputs/<model name without "sim_">/<run>/results.json (resumable: rerun to continue; use a new OUT after the
+# envs' subgoal sequences change) and the merged markdown tables in $OUT/table.md and robustness.md. The oracle and random agents do not
 # depend on the camera or the model: their rows are those of scripts/reproduce_results.sh.
 #   EPISODES=20 ROBUST_EPISODES=20 JOBS=2 bash scripts/eval_sim_multitask.sh   # ~20 min on 2 cores
 set -euo pipefail
@@ -13,12 +14,14 @@ source scripts/activate.sh
 EPISODES=${EPISODES:-50}
 ROBUST_EPISODES=${ROBUST_EPISODES:-20}
 JOBS=${JOBS:-2}
+EXTRA=${EXTRA:-}  # more vjepa-eval overrides for every run, e.g. EXTRA="jobs=2 device=cuda bf16=false"
 ALL="[FrankaReach-v0,FrankaGrasp-v0,FrankaReachWithObject-v0,FrankaPickPlace-v0]"
 MANIP="[FrankaGrasp-v0,FrankaPickPlace-v0]"  # the tasks whose subgoal sequence has more than the final goal
 # robustness: the tasks with a nominal success to lose (grasp and pick-and-place are at 0% nominal)
 ROBUST_TASKS=${ROBUST_TASKS:-"[FrankaReach-v0,FrankaReachWithObject-v0]"}
-OUT=${OUT:-outputs/multitask}
-MODEL=model=sim_multitask
+MODEL_NAME=${MODEL:-sim_multitask}  # MODEL=sim_twoview evaluates the two-view model the same way
+OUT=${OUT:-outputs/${MODEL_NAME#sim_}}
+MODEL=model=$MODEL_NAME
 export MUJOCO_GL=${MUJOCO_GL:-egl} OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 mkdir -p "$OUT"
 SUB="subgoals=true subgoal_steps=12 subgoal_plateau_patience=2"  # the switch rule of docs/manipulation.md
@@ -34,7 +37,7 @@ runs=(
 source scripts/eval_runs.sh
 for run in "${runs[@]}"; do
   # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
-  start_run $run
+  start_run $run $EXTRA
 done
 finish_runs
 
