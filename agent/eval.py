@@ -37,6 +37,7 @@ from agent.eval_results import NOMINAL, ResultsStore, entry_key, iter_entries, s
 from agent.subgoals import SubgoalAgent, SubgoalConfig
 from envs.scene import DEFAULT_CAMERA, camera_env_kwargs, camera_preset
 from envs.spec import SUPPORTED_IMAGE_SIZES
+from envs.tasks import subgoal_sequences
 
 AGENT_KINDS = ("learned", "oracle", "random")
 BF16_CHOICES = ("auto", True, False)
@@ -469,7 +470,9 @@ def plan_jobs(cfg: EvalConfig, done: Mapping[str, Mapping[int, Any]]) -> list[Ep
 def run_identity(cfg: EvalConfig, label: str, agent_identity: Mapping[str, Any] | None) -> dict[str, Any]:
     """Everything that must match for stored episodes to count as this run's (see :mod:`agent.eval_results`).
 
-    Variants are not part of it: like tasks, each has its own entries, so more can be added to a directory."""
+    Variants are not part of it: like tasks, each has its own entries, so more can be added to a directory. In
+    subgoal mode it holds the envs' subgoal sequences (names), so results made before a sequence changed (e.g.
+    before the approach image was added) are refused rather than mixed."""
     subgoal = cfg.subgoal_config()
     return {"label": label, **dict(agent_identity or {}), "seed": cfg.seed, "image_size": cfg.image_size,
             "camera": cfg.camera, "max_steps": cfg.max_steps,
@@ -477,7 +480,8 @@ def run_identity(cfg: EvalConfig, label: str, agent_identity: Mapping[str, Any] 
                                                       "energy_threshold": subgoal.energy_threshold,
                                                       "min_steps_per_subgoal": subgoal.min_steps_per_subgoal,
                                                       "reset_on_switch": subgoal.reset_on_switch,
-                                                      **plateau_identity(subgoal)}}
+                                                      **plateau_identity(subgoal),
+                                                      "sequences": subgoal_sequences()}}
 
 
 def plateau_identity(subgoal: SubgoalConfig) -> dict[str, Any]:

@@ -130,6 +130,13 @@ GRASP_SUBGOAL_PHASES = ((1, "approach"), (2, "pregrasp"), (3, "grasp"))
 PICK_PLACE_SUBGOAL_PHASES = GRASP_SUBGOAL_PHASES + ((4, "lift"), (5, "carry"))
 
 
+def subgoal_sequences() -> dict[str, list[str]]:
+    """Task name -> the names of its goal images in order, the final goal last (for tasks with intermediate
+    subgoals). Evaluation results record it, so results made with another sequence are not resumed."""
+    return {"grasp": [name for _, name in GRASP_SUBGOAL_PHASES] + ["lift"],
+            "pick_place": [name for _, name in PICK_PLACE_SUBGOAL_PHASES] + ["place"]}
+
+
 def _subgoal_recorders(env, phases: Sequence[tuple[int, str]]) -> list[tuple[int, Callable[[], None]]]:
     def recorder(name: str) -> Callable[[], None]:
         return lambda: env.record_subgoal({"name": name, "cube_pos": cube_pos(env), "held": cube_held(env)})

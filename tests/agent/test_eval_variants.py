@@ -249,6 +249,25 @@ def test_subgoal_mode_feeds_subgoals_and_records_switches(tmp_path):
     assert all(np.array_equal(img, place) for img in GoalRecordingAgent.seen), "without subgoals: the final goal"
 
 
+def test_subgoal_results_made_with_another_subgoal_sequence_are_not_resumed(tmp_path):
+    """The run identity holds the envs' subgoal sequences: results stored before a sequence changed (here: made
+    without the approach image, as before it was added) are refused, not mixed with new episodes."""
+    cfg = _cfg(tmp_path / "sub", tasks=[PICK_PLACE], subgoals=True, subgoal_steps=1)
+    res = run_suite(cfg, recording_factory, "rec")
+    assert res["run"]["subgoals"]["sequences"]["pick_place"] == ["approach", "pregrasp", "grasp", "lift", "carry",
+                                                                 "place"]
+    path = tmp_path / "sub" / "results.json"
+    stored = json.loads(path.read_text())
+    stored["run"]["subgoals"]["sequences"]["pick_place"].remove("approach")
+    path.write_text(json.dumps(stored))
+    with pytest.raises(ResultsMismatchError, match="sequences"):
+        run_suite(cfg, recording_factory, "rec")
+    del stored["run"]["subgoals"]["sequences"]  # results written before sequences were recorded
+    path.write_text(json.dumps(stored))
+    with pytest.raises(ResultsMismatchError, match="sequences"):
+        run_suite(cfg, recording_factory, "rec")
+
+
 def test_subgoal_mode_jobs2_equals_jobs1(tmp_path):
     runs = {jobs: run_suite(_cfg(tmp_path / f"j{jobs}", tasks=[PICK_PLACE], episodes=2, jobs=jobs, subgoals=True,
                                  subgoal_steps=1, variants=["nominal", "noise"]), recording_factory, "rec")
