@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Evaluate an experimental multi-task world model (default world_model/weights/sim_multitask, 96 px, workspace
-# camera; MODEL=sim_twoview for the two-view one; vjepa-eval picks image size and camera from the model), as in
-# docs/manipulation.md: learned CEM / MPPI with and without subgoal images on every Franka task, EPISODES seeded
-# episodes each (seeds 1000.., disjoint from the collection seeds 1000003+), then the robustness suite
-# (ROBUST_EPISODES per variant). JOBS evaluations run in parallel with one torch thread each. Results land in
-# OUT=outputs/<model name without "sim_">/<run>/results.json (resumable: rerun to continue; results made with other
-# subgoal sequences are refused) and the merged markdown tables in $OUT/table.md and robustness.md. The oracle and random agents do not
-# depend on the camera or the model: their rows are those of scripts/reproduce_results.sh.
+# camera; MODEL=sim_twoview for the two-view one once scripts/train_sim_twoview.sh has made it; vjepa-eval picks
+# image size and camera from the model), as in docs/manipulation.md: learned CEM / MPPI with and without subgoal
+# images on every Franka task, EPISODES seeded episodes each (seeds 1000.., disjoint from the collection seeds
+# 1000003+), then the robustness suite (ROBUST_EPISODES per variant). JOBS evaluations run in parallel with one
+# torch thread each. Results land in OUT=outputs/<model name without "sim_">/<run>/results.json (resumable: rerun
+# to continue; results made with other subgoal sequences are refused) and the merged markdown tables in
+# $OUT/table.md and robustness.md. The oracle and random agents do not depend on the camera or the model: their
+# rows are those of scripts/reproduce_results.sh.
 #   EPISODES=20 ROBUST_EPISODES=20 JOBS=2 bash scripts/eval_sim_multitask.sh   # ~20 min on 2 cores
 set -euo pipefail
 cd "$(dirname "$0")/.."
