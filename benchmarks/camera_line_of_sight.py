@@ -28,9 +28,7 @@ def moved_image(u, start, pos: np.ndarray) -> np.ndarray:
 
 def measure(camera: str, seeds=range(4)) -> tuple[float, float]:
     """Mean changed pixels for a 5 cm move along / perpendicular to the camera's line of sight."""
-    preset = CAMERAS[camera]
-    ray = np.subtract(preset.target, preset.pos)
-    ray /= np.linalg.norm(ray)
+    ray = CAMERAS[camera].line_of_sight()
     perp = np.cross(ray, [0.0, 0.0, 1.0])
     perp /= np.linalg.norm(perp)
     env = gym.make("FrankaGrasp-v0", image_size=96, camera=camera)

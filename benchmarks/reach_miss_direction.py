@@ -25,9 +25,7 @@ def main(model: str = "sim_multitask", episodes: int = 20, first_seed: int = 300
     kwargs = model_env_kwargs(model)
     env = gym.make("FrankaReach-v0", **kwargs)
     u = env.unwrapped
-    preset = CAMERAS[u.camera]
-    ray = np.subtract(preset.target, preset.pos)
-    ray /= np.linalg.norm(ray)
+    ray = CAMERAS[u.camera].line_of_sight()
     agent = make_agent("learned", env, "cem", model=model, bf16=False)
     misses, successes = [], 0
     for seed in range(first_seed, first_seed + episodes):

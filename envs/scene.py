@@ -49,6 +49,11 @@ class CameraPreset:
         if self.below is not None and self.below.below is not None:
             raise ValueError("a camera preset stacks at most two views")
 
+    def line_of_sight(self) -> np.ndarray:
+        """Unit vector (3,) from the camera to its look-at target, base frame (of the upper view when stacked)."""
+        ray = np.subtract(self.target, self.pos).astype(float)
+        return ray / np.linalg.norm(ray)
+
 
 # "front": the original wide view (the table edge to the back wall; the 4 cm cube is ~2 px wide at 64 px).
 # "workspace": a telephoto view from the robot's side (looking along +y), framing just the reach/cube workspace

@@ -245,8 +245,8 @@ class PickPlaceTask:
 
     def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
         """Final goal: the cube placed on the target, gripper open above it. Subgoals on the way (see
-        PICK_PLACE_SUBGOAL_PHASES): the open hand above the cube, fingers around it, closed on it, cube lifted to the expert's 0.12 m
-        above its start, cube carried above the target."""
+        PICK_PLACE_SUBGOAL_PHASES): the open hand above the cube, fingers around it, closed on it, cube lifted to
+        the expert's 0.12 m above its start, cube carried above the target."""
         _run_expert_to_goal(env, "pick_place", rng, 70, on_phase=_subgoal_recorders(env, PICK_PLACE_SUBGOAL_PHASES))
         return {"name": "place", "target_xy": self.target_xy}
 

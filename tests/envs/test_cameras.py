@@ -139,9 +139,7 @@ def test_twoview_sees_depth_along_the_side_cameras_line_of_sight():
     env = gym.make("FrankaGrasp-v0", image_size=96, camera="twoview")
     env.reset(seed=0)
     u = env.unwrapped
-    preset = CAMERAS["twoview"]
-    ray = np.subtract(preset.target, preset.pos)
-    ray /= np.linalg.norm(ray)
+    ray = CAMERAS["twoview"].line_of_sight()
     start = u.get_sim_state()
     tcp = u.ee_pose()[0]
     before = u.camera_image()
@@ -162,6 +160,11 @@ def test_twoview_randomised_camera_jitters_both_views():
         i = model.camera(cam).id
         assert not np.allclose(model.cam_pos[i], nominal.cam_pos[i]), cam
     env.close()
+
+
+def test_line_of_sight_is_the_unit_vector_to_the_target():
+    ray = CameraPreset((1.0, 0.0, 1.0), (1.0, 3.0, 5.0), 30.0).line_of_sight()
+    assert np.allclose(ray, [0.0, 0.6, 0.8])
 
 
 def test_a_preset_stacks_at_most_two_views():
