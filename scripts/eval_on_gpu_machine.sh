@@ -3,15 +3,16 @@
 # GPU; see the device notes): the planner runs on the GPU (fp32), the simulator and renderer on the CPU cores.
 # Needs, carried with the repo: .whl/ (wheels of mujoco 3.9.0, gymnasium, farama-notifications, pyopengl, glfw,
 # hydra-core, omegaconf, antlr4-python3-runtime for the machine's Python), .gl/ (libEGL/libGL .debs) and
-# .devdata/robosuite_stub.tar.xz (robosuite's Panda robot and gripper assets as a stub package). It runs, at once:
+# .devdata/robosuite_stub.tar.xz (robosuite's Panda robot and gripper assets as a stub package), and the sim_twoview
+# weights that scripts/train_sim_twoview.sh makes (not shipped). It runs, at once:
 #   A. scripts/eval_sim_multitask.sh for sim_twoview (EPISODES per task, robustness ROBUST_EPISODES per variant);
 #   B. sim_multitask, learned CEM and MPPI with subgoals on grasp and pick-and-place (their subgoals changed);
 #   C. benchmarks/planning_budget_eval.py: sim_twoview, the paper's CEM budget, reach and grasp (BUDGET_EPISODES);
-#   D. benchmarks/bench_world_model.py for the paper-size model on this GPU (first, alone).
-# MODE=complete runs the rest instead: sim_multitask's reach rows and no-subgoal rows, sim_twoview's CEM row.
-# and packs every results.json and log into $OUT/results.tar.gz. LIMIT_S bounds A-C (what finished is packed).
+#   D. benchmarks/bench_world_model.py for the paper-size model on this GPU (first, alone);
+# and packs every results.json and log into $OUT/results.tar.gz. LIMIT_S bounds each of A-C (what finished is
+# packed). MODE=complete runs the rest instead: sim_multitask's reach and no-subgoal rows, sim_twoview's CEM row.
 set -uo pipefail
-OUT=${OUT:-outputs/gpu}; mkdir -p "$OUT"
+DEST=${OUT:-outputs/gpu}; mkdir -p "$DEST"  # $OUT is where the lent machine returns files from
 EPISODES=${EPISODES:-50}; ROBUST_EPISODES=${ROBUST_EPISODES:-20}; LIMIT_S=${LIMIT_S:-420}
 DEVICE=${DEVICE:-cuda}  # DEVICE=cpu SETUP=0 EPISODES=1 ROBUST_EPISODES=1: a dry run on a CPU machine
 if [ "${SETUP:-1}" = 1 ]; then
@@ -36,15 +37,15 @@ GPU="device=$DEVICE bf16=false video=false"  # no ffmpeg there: no videos
 SUB="subgoals=true subgoal_steps=12 subgoal_plateau_patience=2"
 ALL="[FrankaReach-v0,FrankaGrasp-v0,FrankaReachWithObject-v0,FrankaPickPlace-v0]"
 MANIP="[FrankaGrasp-v0,FrankaPickPlace-v0]" REACHES="[FrankaReach-v0,FrankaReachWithObject-v0]"
+export EPISODES EVAL_TIMEOUT=$LIMIT_S
+source scripts/eval_runs.sh
 evalrun() {  # NAME, then vjepa-eval overrides: one evaluation in the background, JOBS_EACH worker processes
-  local name=$1; shift
-  mkdir -p "$(dirname "$R/$name")"
-  timeout "$LIMIT_S" python3 -m agent.cli episodes="$EPISODES" "$@" jobs="${JOBS_EACH:-2}" $GPU out_dir="$R/$name" \
-    > "$R/$name.log" 2>&1 &
+  # shellcheck disable=SC2086  # word splitting of $GPU is intended
+  OUT=$R run_one "$@" jobs="${JOBS_EACH:-2}" $GPU &
 }
 if [ "${MODE:-first}" = first ]; then  # A-C of the header
-  MODEL=sim_twoview OUT=$R/twoview EPISODES=$EPISODES ROBUST_EPISODES=$ROBUST_EPISODES JOBS=5 \
-    EXTRA="jobs=2 $GPU" timeout "$LIMIT_S" bash scripts/eval_sim_multitask.sh > $R/twoview.log 2>&1 &
+  MODEL=sim_twoview OUT=$R/twoview ROBUST_EPISODES=$ROBUST_EPISODES JOBS=5 EXTRA="jobs=2 $GPU" \
+    bash scripts/eval_sim_multitask.sh > $R/twoview.log 2>&1 &
   for planner in cem mppi; do
     evalrun multitask/learned_${planner}_subgoals tasks="$MANIP" model=sim_multitask agent=learned planner=$planner \
       $SUB label=learned+$planner+subgoals
@@ -63,7 +64,7 @@ else  # MODE=complete: the rest of the 50-episode table of sim_multitask, and si
     label=learned+cem+subgoals
 fi
 wait
-pkill -f "agent.cli" ; sleep 2  # runs that outlived their timed-out parent script
+pkill -f "agent.cli|spawn_main" ; sleep 2  # worker processes that outlived their timed-out evaluation
 find $R -name '*.log' -exec sh -c 'tail -c 3000 "$1" | tr "\r" "\n" | grep -v "it/s" > "$1.tail"' _ {} \;
-tar -czf "$OUT/results.tar.gz" $(find $R -name 'results.json' -o -name '*.tail' -o -name '*.txt' -o -name '*.jsonl' -o -name '*.md')
-ls -la "$OUT"; cat $R/budget.jsonl 2>/dev/null; tail -12 $R/bench_paper_size.txt 2>/dev/null
+tar -czf "$DEST/results.tar.gz" $(find $R -name 'results.json' -o -name '*.tail' -o -name '*.txt' -o -name '*.jsonl' -o -name '*.md')
+ls -la "$DEST"; cat $R/budget.jsonl 2>/dev/null; tail -12 $R/bench_paper_size.txt 2>/dev/null

@@ -1,10 +1,13 @@
-# Sourced by scripts/reproduce_results.sh and scripts/eval_sim_multitask.sh: run vjepa-eval evaluations JOBS at a
-# time, each into $OUT/<name>/ with its log in $OUT/<name>.log. Needs OUT, EPISODES and JOBS set.
+# Sourced by scripts/reproduce_results.sh, scripts/eval_sim_multitask.sh and scripts/eval_on_gpu_machine.sh: run
+# vjepa-eval evaluations JOBS at a time, each into $OUT/<name>/ with its log in $OUT/<name>.log. Needs OUT, EPISODES
+# and JOBS set; EVAL_TIMEOUT=<seconds> (optional) stops each evaluation after that long (its results so far stay).
 EVAL_STATUS=0
 
 run_one() {  # name, then vjepa-eval overrides (they come after episodes=$EPISODES, so an episodes= of theirs wins)
   local name=$1; shift
-  if vjepa-eval episodes="$EPISODES" "$@" out_dir="$OUT/$name" > "$OUT/$name.log" 2>&1; then
+  mkdir -p "$(dirname "$OUT/$name")"
+  if ${EVAL_TIMEOUT:+timeout "$EVAL_TIMEOUT"} vjepa-eval episodes="$EPISODES" "$@" out_dir="$OUT/$name" \
+      > "$OUT/$name.log" 2>&1; then
     echo "done: $name"
   else
     echo "FAILED: $name (see $OUT/$name.log)"; return 1
