@@ -98,7 +98,7 @@ class Agent:
             flat = actions.reshape(b * s, h, a)  # (S, H, 7)
             states = integrate_sequence(state0, flat)  # (S, H, 7) state before each action
             pred = self.world_model.rollout(z0, flat, states)  # (S, H, N, D)
-            energy = latent_energy(pred, goal_z, cfg.all_frames)
+            energy = latent_energy(pred, goal_z, cfg.all_frames, cfg.norm)
             if cfg.state_weight and self._goal_state is not None:
                 final = integrate_action(states[:, -1], flat[:, -1])
                 energy = energy + cfg.state_weight * state_energy(final, self._goal_state)

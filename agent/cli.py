@@ -33,7 +33,7 @@ PROG = "vjepa-eval"
 TOP_KEYS = ("agent", "planner", "planner_overrides", "model", "tasks", "episodes", "seed", "image_size", "camera",
             "max_steps", "video", "bf16", "device", "jobs", "energy", "label", "out_dir", "variants", "subgoals",
             "subgoal_steps", "subgoal_energy_threshold", "subgoal_plateau_patience")
-ENERGY_KEYS = ("all_frames", "state_weight")
+ENERGY_KEYS = ("all_frames", "state_weight", "norm")
 AUTO = "auto"
 DEFAULT_VIEW = (64, "front")  # image size (px) and camera preset of agent=oracle|random with auto
 
@@ -116,7 +116,8 @@ def build(cfg: DictConfig, out_dir: str) -> tuple[Any, Any, str]:
     from agent.eval import AgentSpec, EvalConfig
 
     check_keys(cfg)
-    energy = EnergyConfig(all_frames=cfg.energy.all_frames, state_weight=cfg.energy.state_weight)
+    energy = EnergyConfig(all_frames=cfg.energy.all_frames, state_weight=cfg.energy.state_weight,
+                          norm=cfg.energy.norm)
     spec = AgentSpec(kind=_text("agent", cfg.agent), planner=_text("planner", cfg.planner),
                      planner_overrides=_plain(cfg.planner_overrides), model=_text("model", cfg.model),
                      seed=cfg.seed, bf16=cfg.bf16, device=_text("device", cfg.device), energy=energy)

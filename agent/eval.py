@@ -216,6 +216,15 @@ def _check_energy(energy: EnergyConfig) -> None:
         raise ValueError(f"energy.all_frames must be true or false, got {energy.all_frames!r}")
 
 
+def energy_identity(energy: EnergyConfig) -> dict[str, Any]:
+    """The energy's fields for the run identity; the norm only when it is not the paper's L1, so results stored
+    before the option existed resume unchanged."""
+    fields = asdict(energy)
+    if fields["norm"] == "l1":
+        del fields["norm"]
+    return fields
+
+
 def _check_device(device: Any) -> None:
     ok = isinstance(device, str) and (device in ("auto", "cpu", "cuda")
                                       or (device.startswith("cuda:") and device[5:].isdigit()))
@@ -264,7 +273,7 @@ class AgentSpec:
                 "model": self.model if self.kind == "learned" else None,
                 "bf16": self.bf16 if self.kind == "learned" else None,
                 "device": self.device if self.kind == "learned" else None,
-                "energy": asdict(self.energy) if self.kind == "learned" else None, "agent_seed": self.seed}
+                "energy": energy_identity(self.energy) if self.kind == "learned" else None, "agent_seed": self.seed}
 
     def __call__(self, env: gym.Env) -> Any:
         from agent.factory import make_agent

@@ -4,8 +4,9 @@
 
 The first table has one row per (task, agent), or per (task, variant, agent) when any run holds a variant other
 than ``nominal`` (the robustness suite, see ``agent.eval.VARIANTS``); then a per-variant table follows: one row per
-(task, agent), one column per variant, each cell the success rate with its Wilson 95% CI. Files written before
-variants existed read as nominal.
+(task, agent), one column per variant, each cell the success rate with its Wilson 95% CI; runs of the same agent
+(equal run identity, e.g. a nominal run and its robustness run) share a row there. Files written before variants
+existed read as nominal.
 """
 
 from __future__ import annotations
@@ -85,18 +86,38 @@ def _rate_cell(entry: dict[str, Any] | None) -> str:
     return f"{100 * s['success_rate']:.0f}% ({100 * s['ci95'][0]:.0f}-{100 * s['ci95'][1]:.0f}) n={s['episodes']}"
 
 
+def _same_agent_groups(runs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """``runs`` grouped by their stored run identity (label, model, planner, subgoal rule, seeds...), in order of
+    first appearance; a run without one (written before identities were stored) is a group of its own."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for i, run in enumerate(runs):
+        key = json.dumps(run["run"], sort_keys=True) if "run" in run else f"#{i}"
+        groups.setdefault(key, []).append(run)
+    return list(groups.values())
+
+
+def _merged_entries(group: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(task, variant) -> entry over the runs of one agent; the first run holding a (task, variant) wins."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for run in group:
+        for key, entry in _entries(run).items():
+            merged.setdefault(key, entry)
+    return merged
+
+
 def variant_table(runs: list[dict[str, Any]]) -> str:
     """One row per (task, agent), one column per variant: success rate (Wilson 95% CI) and episode count; "-"
-    where a run has no episodes of that variant."""
+    where no run has episodes of that variant. Runs of the same agent (equal stored run identity: e.g. the nominal
+    run and the robustness run of one configuration) share a row."""
     variants = _ordered(runs, 1)
     rows = ["| task | agent | " + " | ".join(variants) + " |", "|---|---|" + "---|" * len(variants)]
-    tables = [_entries(run) for run in runs]
+    agents = [(group[0].get("agent", "?"), _merged_entries(group)) for group in _same_agent_groups(runs)]
     for task in _ordered(runs, 0):
-        for run, entries in zip(runs, tables):
+        for label, entries in agents:
             if not any(t == task for t, _ in entries):
                 continue
             cells = " | ".join(_rate_cell(entries.get((task, v))) for v in variants)
-            rows.append(f"| {task} | {run.get('agent', '?')} | {cells} |")
+            rows.append(f"| {task} | {label} | {cells} |")
     return "\n".join(rows)
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from agent.agent import Agent, AgentConfig
-from agent.energy import latent_energy, state_energy
+from agent.energy import EnergyConfig, latent_energy, state_energy
 from agent.kinematics import integrate_action, integrate_sequence
 from envs import conventions
 from planners import make_planner, paper_bounds
@@ -44,6 +44,17 @@ def test_latent_and_state_energy():
     with pytest.raises(ValueError):
         latent_energy(torch.zeros(1, 1, 3, 3), goal)
     assert torch.allclose(state_energy(torch.tensor([[1.0, 2, 3, 9, 9, 9, 9]]), torch.zeros(7)), torch.tensor([6.0]))
+
+
+def test_l2_energy_is_the_mean_squared_latent_difference():
+    goal = torch.zeros(2, 3)
+    pred = torch.tensor([1.0, -3.0, 0.0, 0.0, 2.0, 0.0]).reshape(1, 1, 2, 3)
+    assert latent_energy(pred, goal).item() == pytest.approx(1.0)  # (1 + 3 + 2) / 6
+    assert latent_energy(pred, goal, norm="l2").item() == pytest.approx(14 / 6)  # (1 + 9 + 4) / 6
+    with pytest.raises(ValueError, match="norm must be one of l1, l2"):
+        latent_energy(pred, goal, norm="l3")
+    with pytest.raises(ValueError, match="energy.norm"):
+        EnergyConfig(norm="L1")
 
 
 class PositionWorldModel:

@@ -31,7 +31,7 @@ def _cli(args, cwd, extra_env=None):
     ("max_steps=0", "max_steps must be an integer >= 1, got 0"), ("max_steps=-5", "max_steps"),
     ("bf16=maybe", "bf16 must be auto, true or false"), ("+epsiodes=50", "unknown config key 'epsiodes'.*episodes"),
     ("energy.state_weight=-5", "state_weight"), ("energy.state_weight=nan", "state_weight"),
-    ("+energy.typo=1", "unknown config key 'energy.typo'"), ("planner=bogus", "unknown planner 'bogus'.*cem"),
+    ("+energy.typo=1", "unknown config key 'energy.typo'"), ("energy.norm=l3", "energy.norm must be one of"), ("planner=bogus", "unknown planner 'bogus'.*cem"),
     ("agent=bogus", "unknown agent kind 'bogus'"), ("image_size=100", "image_size"), ("jobs=0", "jobs"),
     ("device=tpu", "device"), ("video=maybe", "video"), ("planner_overrides=5", "planner_overrides"),
     ("~episodes", "config key 'episodes' is missing"),

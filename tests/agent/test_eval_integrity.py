@@ -72,6 +72,14 @@ def test_f1_resume_refuses_other_label_planner_or_model(tmp_path):
         learned.open()
 
 
+def test_energy_norm_in_identity_only_when_not_the_paper_l1():
+    """Results stored before energy.norm existed (paper L1) keep their identity; an L2 run has another one."""
+    l1 = AgentSpec(kind="learned", model="a").identity()["energy"]
+    assert l1 == {"all_frames": False, "state_weight": 0.0}
+    l2 = AgentSpec(kind="learned", model="a", energy=EnergyConfig(norm="l2")).identity()["energy"]
+    assert l2 == {**l1, "norm": "l2"}
+
+
 def test_f1_legacy_results_checked_on_label_and_config(tmp_path):
     """results.json written before run identities were recorded: label, seed, image_size, max_steps are compared."""
     ep = {"task": "reach", "seed": 1000, "success": False, "steps": 1, "final_distance": 0.2,
