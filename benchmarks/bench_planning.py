@@ -12,11 +12,15 @@ Variants (``--variants``, default all of them):
   old-fp32      the same planner in fp32
   new-default   the current ``vjepa-eval`` defaults (agent.factory.CPU_PLANNER_DEFAULTS, bf16 "auto")
   new-fp32      the current defaults forced to fp32
+  h2-fp32       the current defaults with horizon 2, fp32
+  h3-fp32       the current defaults with horizon 3, fp32 (docs/manipulation.md: reach 65% -> 82% on sim_multitask)
+``--model`` picks the world model (default the shipped one; e.g. sim_multitask, 96 px, 36 tokens per frame).
 ``--paper`` adds the paper-size predictor (AC ViT-g: 24 x 1024-d, 258 tokens per frame, random weights): seconds per
 sample per predicted frame, extrapolated to one CEM iteration of 800 samples and to one action of 800 x 10
 (the paper reports ~16 s per action on an RTX 4090).
 
 Usage:  MUJOCO_GL=egl python3 benchmarks/bench_planning.py [--plans 12] [--variants old-fp32 new-default] [--paper]
+        MUJOCO_GL=egl python3 benchmarks/bench_planning.py --model sim_multitask --variants new-fp32 h2-fp32 h3-fp32
 No assertions: numbers depend on the machine (its CPU model is printed first); compare ratios within one run.
 """
 
@@ -44,6 +48,8 @@ VARIANTS: dict[str, tuple[dict | None, bool | str]] = {  # name -> (planner over
     "old-fp32": (OLD_CEM, False),
     "new-default": (None, "auto"),
     "new-fp32": (None, False),
+    "h2-fp32": ({"horizon": 2}, False),
+    "h3-fp32": ({"horizon": 3}, False),
 }
 
 
@@ -117,12 +123,13 @@ def _count_frames(agent) -> list[int]:
     return counter
 
 
-def measure(name: str, overrides: dict | None, bf16: bool | str, plans: int, seed: int) -> Measured:
+def measure(name: str, overrides: dict | None, bf16: bool | str, plans: int, seed: int,
+            model: str = "shipped") -> Measured:
     import envs  # noqa: F401 - registers the env ids
     from agent.factory import make_agent, model_env_kwargs
 
-    env = gym.make("FrankaReach-v0", **model_env_kwargs("shipped"))
-    agent = make_agent("learned", env, "cem", overrides, bf16=bf16, seed=seed)
+    env = gym.make("FrankaReach-v0", **model_env_kwargs(model))
+    agent = make_agent("learned", env, "cem", overrides, model, bf16=bf16, seed=seed)
     counter = _count_frames(agent)
     times, frames = [], []
     obs, info = env.reset(seed=seed)
@@ -175,6 +182,7 @@ def main() -> None:
     parser.add_argument("--plans", type=int, default=12, help="timed plans per variant (after one warm-up)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--seed", type=int, default=1000)
+    parser.add_argument("--model", default="shipped", help="world model (a shipped name or a path base)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--paper", action="store_true", help="also time the paper-size predictor")
     parser.add_argument("--paper-samples", type=int, default=2)
@@ -192,7 +200,7 @@ def main() -> None:
     peak = matmul_peak_gflops()
     shaped = shaped_peak_gflops(cfg, rows=100 * 18)
     print(f"fp32 matmul peak: {peak:.0f} GFLOP/s (1536^3); at the predictor's shapes (1800 rows): {shaped:.0f} GFLOP/s")
-    rows = [measure(name, *VARIANTS[name], args.plans, args.seed) for name in args.variants]
+    rows = [measure(name, *VARIANTS[name], args.plans, args.seed, args.model) for name in args.variants]
     base = rows[0]
     print(f"\n{'variant':<13}{'ms/action':>10}{'speed-up':>10}{'frames/plan':>13}{'GFLOP/plan':>12}"
           f"{'GFLOP/s':>9}{'% peak':>8}  precision")

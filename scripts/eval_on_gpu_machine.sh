@@ -2,19 +2,19 @@
 # The multi-task evaluations of docs/manipulation.md on a lent GPU machine with no package registry (16 cores, one
 # GPU; see the device notes): the planner runs on the GPU (fp32), the simulator and renderer on the CPU cores.
 # Needs, carried with the repo: .whl/ (wheels of mujoco 3.9.0, gymnasium, farama-notifications, pyopengl, glfw,
-# hydra-core, omegaconf, antlr4-python3-runtime for the machine's Python), .gl/ (libEGL/libGL .debs) and
-# .devdata/robosuite_stub.tar.xz (robosuite's Panda robot and gripper assets as a stub package), and the sim_twoview
-# weights that scripts/train_sim_twoview.sh makes (not shipped). It runs, at once:
-#   A. scripts/eval_sim_multitask.sh for sim_twoview (EPISODES per task, robustness ROBUST_EPISODES per variant);
-#   B. sim_multitask, learned CEM and MPPI with subgoals on grasp and pick-and-place (their subgoals changed);
-#   C. benchmarks/planning_budget_eval.py: sim_twoview, the paper's CEM budget, reach and grasp (BUDGET_EPISODES);
-#   D. benchmarks/bench_world_model.py for the paper-size model on this GPU (first, alone);
-# and packs every results.json and log into $OUT/results.tar.gz. LIMIT_S bounds each of A-C (what finished is
-# packed). MODE=complete runs the rest instead: sim_multitask's reach and no-subgoal rows, sim_twoview's CEM row.
+# hydra-core, omegaconf, antlr4-python3-runtime for the machine's Python), .gl/ (libEGL/libGL .debs),
+# .devdata/robosuite_stub.tar.xz (robosuite's Panda robot and gripper assets as a stub package), and the weights of
+# MODEL when they are not shipped (a name in world_model/weights/ or a path). It runs:
+#   1. BENCH=1: benchmarks/bench_world_model.py for the paper-size model on this GPU (first, alone);
+#   2. the evaluations of PLAN, a file in scripts/gpu_plans/ (default multitask.sh: scripts/eval_sim_multitask.sh
+#      for MODEL), all at once, each bounded by LIMIT_S seconds. What finished is kept: a rerun with the packed
+#      results put back in place (tar -xzf results.tar.gz in the repo, then carry outputs/gpu_runs) resumes them;
+# and packs every results.json, table and log tail into $OUT/results.tar.gz.
+#   DEVICE=cpu SETUP=0 EPISODES=1 ROBUST_EPISODES=1 bash scripts/eval_on_gpu_machine.sh   # a dry run on a CPU
 set -uo pipefail
 DEST=${OUT:-outputs/gpu}; mkdir -p "$DEST"  # $OUT is where the lent machine returns files from
-EPISODES=${EPISODES:-50}; ROBUST_EPISODES=${ROBUST_EPISODES:-20}; LIMIT_S=${LIMIT_S:-420}
-DEVICE=${DEVICE:-cuda}  # DEVICE=cpu SETUP=0 EPISODES=1 ROBUST_EPISODES=1: a dry run on a CPU machine
+EPISODES=${EPISODES:-50}; LIMIT_S=${LIMIT_S:-420}; MODEL=${MODEL:-sim_multitask}
+DEVICE=${DEVICE:-cuda}
 if [ "${SETUP:-1}" = 1 ]; then
   for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
@@ -31,40 +31,31 @@ printf '#!/bin/sh\nexec %s -m agent.cli "$@"\n' "$PY" > /tmp/venv/bin/vjepa-eval
 chmod +x /tmp/venv/bin/*
 export VENV=/tmp/venv PATH=/tmp/venv/bin:$PATH
 R=outputs/gpu_runs; mkdir -p $R
-[ "$DEVICE" = cpu ] || [ "${MODE:-first}" != first ] || timeout 150 python3 benchmarks/bench_world_model.py --config ac_vit_giant --device cuda \
-  --paper-samples 800 --horizon 1 --repeats 3 > $R/bench_paper_size.txt 2>&1
-GPU="device=$DEVICE bf16=false video=false"  # no ffmpeg there: no videos
-SUB="subgoals=true subgoal_steps=12 subgoal_plateau_patience=2"
-ALL="[FrankaReach-v0,FrankaGrasp-v0,FrankaReachWithObject-v0,FrankaPickPlace-v0]"
-MANIP="[FrankaGrasp-v0,FrankaPickPlace-v0]" REACHES="[FrankaReach-v0,FrankaReachWithObject-v0]"
-export EPISODES EVAL_TIMEOUT=$LIMIT_S
-source scripts/eval_runs.sh
-evalrun() {  # NAME, then vjepa-eval overrides: one evaluation in the background, JOBS_EACH worker processes
-  # shellcheck disable=SC2086  # word splitting of $GPU is intended
-  OUT=$R run_one "$@" jobs="${JOBS_EACH:-2}" $GPU &
-}
-if [ "${MODE:-first}" = first ]; then  # A-C of the header
-  MODEL=sim_twoview OUT=$R/twoview ROBUST_EPISODES=$ROBUST_EPISODES JOBS=5 EXTRA="jobs=2 $GPU" \
-    bash scripts/eval_sim_multitask.sh > $R/twoview.log 2>&1 &
-  for planner in cem mppi; do
-    evalrun multitask/learned_${planner}_subgoals tasks="$MANIP" model=sim_multitask agent=learned planner=$planner \
-      $SUB label=learned+$planner+subgoals
-  done
-  for task in FrankaReach-v0 FrankaGrasp-v0; do
-    timeout "$LIMIT_S" python3 benchmarks/planning_budget_eval.py sim_twoview $task "${BUDGET_EPISODES:-20}" paper \
-      "$DEVICE" $R/budget.jsonl > $R/budget_$task.log 2>&1 &
-  done
-else  # MODE=complete: the rest of the 50-episode table of sim_multitask, and sim_twoview's nominal CEM row
-  for planner in cem mppi; do
-    evalrun multitask/learned_${planner}_reaches tasks="$REACHES" model=sim_multitask agent=learned \
-      planner=$planner $SUB label=learned+$planner+subgoals
-    evalrun multitask/learned_${planner} tasks="$MANIP" model=sim_multitask agent=learned planner=$planner
-  done
-  evalrun twoview/learned_cem_subgoals tasks="$ALL" model=sim_twoview agent=learned planner=cem $SUB \
-    label=learned+cem+subgoals
+if [ "${BENCH:-0}" = 1 ] && [ "$DEVICE" != cpu ]; then
+  timeout 150 python3 benchmarks/bench_world_model.py --config ac_vit_giant --device cuda \
+    --paper-samples 800 --horizon 1 --repeats 3 > $R/bench_paper_size.txt 2>&1
 fi
+# the evaluations: a plan file sourced here, which calls evalrun / budgetrun (below) or any script
+evalrun() {  # NAME JOBS, then vjepa-eval overrides: one evaluation into $R/NAME in the background (fp32, no videos:
+  # no ffmpeg there), JOBS worker processes, stopped after LIMIT_S (its results so far stay)
+  local name=$1 jobs=$2; shift 2
+  OUT=$R EVAL_TIMEOUT=$LIMIT_S run_one "$name" "$@" jobs="$jobs" device="$DEVICE" bf16=false video=false &
+}
+budgetrun() {  # BUDGET TASK EPISODES [SEED0]: one row of benchmarks/planning_budget_eval.py for $MODEL, in the background
+  # (skipped when $R/budget.jsonl has that row from an earlier run; a row is only written when it is complete)
+  local seed0=${4:-1000}
+  grep -qF "{\"model\": \"$MODEL\", \"task\": \"$2\", \"budget\": \"$1\", \"device\": \"$DEVICE\", \"seed0\": $seed0," \
+    $R/budget.jsonl 2>/dev/null && return
+  timeout "$LIMIT_S" python3 benchmarks/planning_budget_eval.py "$MODEL" "$2" "$3" "$1" "$DEVICE" $R/budget.jsonl \
+    "$seed0" > "$R/budget_$1_$2_$seed0.log" 2>&1 &
+}
+export EPISODES
+source scripts/eval_runs.sh
+# shellcheck source=scripts/gpu_plans/multitask.sh
+source "${PLAN:-scripts/gpu_plans/multitask.sh}"
 wait
 pkill -f "agent.cli|spawn_main" ; sleep 2  # worker processes that outlived their timed-out evaluation
 find $R -name '*.log' -exec sh -c 'tail -c 3000 "$1" | tr "\r" "\n" | grep -v "it/s" > "$1.tail"' _ {} \;
 tar -czf "$DEST/results.tar.gz" $(find $R -name 'results.json' -o -name '*.tail' -o -name '*.txt' -o -name '*.jsonl' -o -name '*.md')
-ls -la "$DEST"; cat $R/budget.jsonl 2>/dev/null; tail -12 $R/bench_paper_size.txt 2>/dev/null
+ls -la "$DEST"; cat $R/budget.jsonl 2>/dev/null; find $R -name '*.md' -exec cat {} \;
+tail -12 $R/bench_paper_size.txt 2>/dev/null

@@ -7,7 +7,7 @@
 # torch thread each. Results land in OUT=outputs/<model name without "sim_">/<run>/results.json (resumable: rerun
 # to continue; results made with other subgoal sequences are refused) and the merged markdown tables in
 # $OUT/table.md and robustness.md. The oracle and random agents do not depend on the camera or the model: their
-# rows are those of scripts/reproduce_results.sh.
+# rows are those of scripts/reproduce_results.sh. ROWS="<run names>" runs only those of the runs below.
 #   EPISODES=20 ROBUST_EPISODES=20 JOBS=2 bash scripts/eval_sim_multitask.sh   # ~20 min on 2 cores
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,13 +35,23 @@ runs=(
   "robustness_learned_cem_subgoals tasks=$ROBUST_TASKS $MODEL agent=learned planner=cem $SUB label=learned+cem+subgoals
    variants=[lighting,colors,camera,distractors,noise,all,far_goals] episodes=$ROBUST_EPISODES video=false"
 )
+ROWS=${ROWS:-"learned_cem_subgoals learned_cem learned_mppi_subgoals learned_mppi robustness_learned_cem_subgoals"}
+for name in $ROWS; do  # a name that is not a run below is an error, not a silently skipped row
+  printf '%s\n' "${runs[@]}" | grep -q "^ *$name " || { echo "ROWS: no run named $name" >&2; exit 2; }
+done
 source scripts/eval_runs.sh
 for run in "${runs[@]}"; do
+  [[ " $ROWS " == *" ${run%% *} "* ]] || continue
   # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
   start_run $run $EXTRA
 done
 finish_runs
 
-python3 -m agent.report "$OUT"/learned_cem_subgoals "$OUT"/learned_cem "$OUT"/learned_mppi_subgoals "$OUT"/learned_mppi \
+existing() { for name in "$@"; do [ -f "$OUT/$name/results.json" ] && echo "$OUT/$name"; done; }
+# shellcheck disable=SC2046  # one argument per results directory
+python3 -m agent.report $(existing learned_cem_subgoals learned_cem learned_mppi_subgoals learned_mppi) \
   | tee "$OUT"/table.md
-python3 -m agent.report "$OUT"/learned_cem_subgoals "$OUT"/robustness_learned_cem_subgoals | tee "$OUT"/robustness.md
+if [ -f "$OUT/robustness_learned_cem_subgoals/results.json" ]; then
+  # shellcheck disable=SC2046
+  python3 -m agent.report $(existing learned_cem_subgoals robustness_learned_cem_subgoals) | tee "$OUT"/robustness.md
+fi

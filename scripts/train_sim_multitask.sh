@@ -21,20 +21,22 @@ vjepa-collect task=mixed out_dir=data/mix96 episodes=2000 steps=30 image_size=96
 vjepa-pretrain data_dir=data/mix96 out_dir=runs/mt_pretrain encoder=vit_sim96 image_size=96 \
   steps=2000 warmup=100 decay=400 threads=2
 # 3. AC predictor on the frozen encoder: teacher-forcing + 2-step rollout L1 on layer-normed latents. It was made
-#    in two runs, and reproducing it needs both: 4000 steps (~28 min with 2 threads), then the same run resumed to
-#    6500 steps with 1 thread (~29 min; the LR schedule is recomputed for 6500 steps on resume, so constant again
-#    until the last 800). The 4000-step model reached 15/20 and the 6500-step one 17/20 reach goals (seeds
-#    3000-3019).
+#    in three runs, and reproducing it needs all three: 4000 steps (~28 min with 2 threads), the same run resumed to
+#    6500 steps with 1 thread (~29 min), then resumed to 16000 steps with 2 threads (~75 min). On resume the LR
+#    schedule is recomputed for the new total, so the LR is constant again until the last 800 steps of each run.
+#    Reach on seeds 3000-3019: 15/20 after 4000 steps, 17/20 after 6500 (the previous release), 18/20 after 16000.
 finished_steps() {  # the steps of the last finished post-training run in runs/mt_posttrain (0: none)
   python3 -c "import json; print(json.load(open('runs/mt_posttrain/model.json'))['metadata']['config']['steps'])" \
     2>/dev/null || echo 0
 }
-if [ "$(finished_steps)" -lt 4000 ]; then  # a rerun after the second stage must not go back to 4000 steps
+posttrain() {  # STEPS THREADS: (resume and) finish the post-training run at STEPS steps
   vjepa-posttrain data_dir=data/mix96 out_dir=runs/mt_posttrain model=sim_tiny96 \
-    encoder_checkpoint=runs/mt_pretrain/encoder.pt steps=4000 lr=0.0006 warmup=150 decay=800 threads=2
-fi
-vjepa-posttrain data_dir=data/mix96 out_dir=runs/mt_posttrain model=sim_tiny96 \
-  encoder_checkpoint=runs/mt_pretrain/encoder.pt steps=6500 lr=0.0006 warmup=150 decay=800 threads=1
+    encoder_checkpoint=runs/mt_pretrain/encoder.pt steps="$1" lr=0.0006 warmup=150 decay=800 threads="$2"
+}
+# a rerun after a later stage must not go back to an earlier one
+[ "$(finished_steps)" -ge 4000 ] || posttrain 4000 2
+[ "$(finished_steps)" -ge 6500 ] || posttrain 6500 1
+posttrain 16000 2
 # 4. export (float16 weights) and plot the losses
 python3 -m training.export runs/mt_posttrain "$OUT" --fp16
 python3 -m training.plot runs/mt_pretrain runs/mt_posttrain --out runs/mt_training_losses.png
