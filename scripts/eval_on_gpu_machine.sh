@@ -36,10 +36,12 @@ if [ "${BENCH:-0}" = 1 ] && [ "$DEVICE" != cpu ]; then
     --paper-samples 800 --horizon 1 --repeats 3 > $R/bench_paper_size.txt 2>&1
 fi
 # the evaluations: a plan file sourced here, which calls evalrun / budgetrun (below) or any script
-evalrun() {  # NAME JOBS, then vjepa-eval overrides: one evaluation into $R/NAME in the background (fp32, no videos:
-  # no ffmpeg there), JOBS worker processes, stopped after LIMIT_S (its results so far stay)
+GPU_EVAL="device=$DEVICE bf16=false video=false"  # every evaluation here: fp32, no videos (no ffmpeg there)
+evalrun() {  # NAME JOBS, then vjepa-eval overrides: one evaluation into $R/NAME in the background with $GPU_EVAL,
+  # JOBS worker processes, stopped after LIMIT_S (its results so far stay)
   local name=$1 jobs=$2; shift 2
-  OUT=$R EVAL_TIMEOUT=$LIMIT_S run_one "$name" "$@" jobs="$jobs" device="$DEVICE" bf16=false video=false &
+  # shellcheck disable=SC2086  # word splitting of $GPU_EVAL is intended
+  OUT=$R EVAL_TIMEOUT=$LIMIT_S run_one "$name" "$@" jobs="$jobs" $GPU_EVAL &
 }
 budgetrun() {  # BUDGET TASK EPISODES [SEED0]: one row of benchmarks/planning_budget_eval.py for $MODEL, in the background
   # (skipped when $R/budget.jsonl has that row from an earlier run; a row is only written when it is complete)

@@ -35,9 +35,10 @@ runs=(
   "robustness_learned_cem_subgoals tasks=$ROBUST_TASKS $MODEL agent=learned planner=cem $SUB label=learned+cem+subgoals
    variants=[lighting,colors,camera,distractors,noise,all,far_goals] episodes=$ROBUST_EPISODES video=false"
 )
-ROWS=${ROWS:-"learned_cem_subgoals learned_cem learned_mppi_subgoals learned_mppi robustness_learned_cem_subgoals"}
-for name in $ROWS; do  # a name that is not a run below is an error, not a silently skipped row
-  printf '%s\n' "${runs[@]}" | grep -q "^ *$name " || { echo "ROWS: no run named $name" >&2; exit 2; }
+ALL_ROWS=""; for run in "${runs[@]}"; do ALL_ROWS+=" ${run%% *}"; done  # each run's name: its first word
+ROWS=${ROWS:-$ALL_ROWS}
+for name in $ROWS; do  # a name that is not one of the runs is an error, not a silently skipped row
+  [[ "$ALL_ROWS " == *" $name "* ]] || { echo "ROWS: no run named $name" >&2; exit 2; }
 done
 source scripts/eval_runs.sh
 for run in "${runs[@]}"; do

@@ -4,7 +4,7 @@
 # by default) the planning-budget rows on BUDGET_TASKS (default reach and grasp), BUDGET_EPISODES episodes each.
 name=${MODEL##*/}; name=${name#sim_}
 MODEL=$MODEL OUT=$R/$name EVAL_TIMEOUT=$LIMIT_S JOBS=${JOBS:-5} \
-  EXTRA="jobs=${JOBS_EACH:-3} device=$DEVICE bf16=false video=false" \
+  EXTRA="jobs=${JOBS_EACH:-3} $GPU_EVAL" \
   bash scripts/eval_sim_multitask.sh > "$R/$name.log" 2>&1 &
 for budget in ${BUDGETS:-}; do
   for task in ${BUDGET_TASKS:-FrankaReach-v0 FrankaGrasp-v0}; do
