@@ -15,6 +15,8 @@ import torch
 CostFn = Callable[[torch.Tensor], torch.Tensor]
 """(batch, samples, horizon, action_dim) -> (batch, samples)."""
 
+GRIPPER_DIMS = (6,)  # the gripper command's index in the 7-d action (envs.conventions)
+
 
 @dataclass(frozen=True)
 class ActionBounds:
@@ -24,12 +26,16 @@ class ActionBounds:
     fixed: {dim: value} pinned dimensions (the paper pins the 3 rotation deltas to 0).
     maxnorm: optional (dims, max_norm) - the L2 norm of ``actions[..., dims]`` is clipped to max_norm
         (the paper clips |dxyz| to 0.05 m).
+    deadband: {dim: width} - values with ``|a| < width`` become 0 (a command too small to mean anything, e.g. a
+        gripper nudge the cost is indifferent to, which an env that clips the gripper's closure to [0, 1] would
+        otherwise accumulate in one direction).
     """
 
     low: Sequence[float]
     high: Sequence[float]
     fixed: dict[int, float] = field(default_factory=dict)
     maxnorm: tuple[tuple[int, ...], float] | None = None
+    deadband: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import torch
 
-from planners.base import ActionBounds
+from planners.base import GRIPPER_DIMS, ActionBounds
 from planners.constraints import bound_tensors
 
 
@@ -18,10 +19,10 @@ class BoundedPlanner:
 
     def __init__(self, bounds: ActionBounds, config: Any) -> None:
         self.config = config
-        self.bounds = bounds
+        self.bounds = with_gripper_deadband(bounds, config)
         self.action_dim = config.action_dim
         self.horizon = config.horizon
-        self.low, self.high = bound_tensors(bounds, config.action_dim)
+        self.low, self.high = bound_tensors(self.bounds, config.action_dim)
         self._prev_plan: torch.Tensor | None = None
 
     def reset(self) -> None:
@@ -36,3 +37,13 @@ class BoundedPlanner:
             mean[:, :-1] = prev[:, 1:]
         std = (init_std * (self.high - self.low) / 2).expand_as(mean).clone()
         return mean, std
+
+
+def with_gripper_deadband(bounds: ActionBounds, config: Any) -> ActionBounds:
+    """``bounds`` plus a deadband of ``config.gripper_deadband`` on the gripper dims (``config.gripper_dims``,
+    else :data:`planners.base.GRIPPER_DIMS`) that exist for ``config.action_dim``; unchanged when it is 0."""
+    width = getattr(config, "gripper_deadband", 0.0)
+    if not width:
+        return bounds
+    dims = [d for d in getattr(config, "gripper_dims", GRIPPER_DIMS) if d < config.action_dim]
+    return dataclasses.replace(bounds, deadband={**bounds.deadband, **{d: float(width) for d in dims}})

@@ -20,6 +20,13 @@ class CEMConfig:
     momentum: weight of the OLD mean/std in the update (new = m * old + (1 - m) * elite statistic).
     gripper_dims / gripper_momentum: separate momentum for the gripper dims, as in the official code.
     init_std: initial std as a fraction of each dim's half-range.
+    gripper_init_std: the gripper dims' initial std, as a fraction of their half-range (None: ``init_std``). A
+        small value keeps the gripper command near its current mean unless the cost clearly prefers a change:
+        with few samples, a gripper dim the cost barely depends on is otherwise left to chance in the returned
+        plan (a cube dropped on the way to a reach-with-object goal).
+    gripper_deadband: gripper commands with |value| below this are 0, in every sample and in the returned plan
+        (planners.bounded.with_gripper_deadband; every planner has it). Small indifferent commands would otherwise
+        add up: the env clips the gripper's closure to [0, 1], so once closed only the opening ones act.
     warm_start: shift the previous mean by one step at the next call (MPC); reset() forgets it.
 
     Budget savers (all off by default, i.e. the paper's CEM):
@@ -41,6 +48,8 @@ class CEMConfig:
     gripper_momentum_mean: float = 0.15
     gripper_momentum_std: float = 0.15
     init_std: float = 1.0
+    gripper_init_std: float | None = None
+    gripper_deadband: float = 0.0
     min_std: float = 1e-4
     warm_start: bool = False
     keep_elites: bool = False
@@ -52,6 +61,8 @@ class CEMConfig:
         check_config(self)
         check_real("CEMConfig.samples_decay", self.samples_decay, low=1.0)
         check_real("CEMConfig.early_stop_tol", self.early_stop_tol, low=0.0)
+        if self.gripper_init_std is not None:
+            check_real("CEMConfig.gripper_init_std", self.gripper_init_std, low=0.0, low_open=True)
 
     def samples_at(self, iteration: int) -> int:
         """New samples drawn at ``iteration`` (0-based)."""
@@ -91,6 +102,10 @@ class CEM(BoundedPlanner):
         cfg = self.config
         t0 = time.perf_counter()
         mean, std = self.initial_gaussian(batch_size, cfg.init_std, cfg.warm_start)  # (B, H, A) each
+        if cfg.gripper_init_std is not None:
+            for d in cfg.gripper_dims:
+                if d < cfg.action_dim:
+                    std[..., d] = cfg.gripper_init_std * (self.high[d] - self.low[d]) / 2
         m_mean, m_std = self._momenta()
         history: list[IterationStats] = []
         best_actions = apply_bounds(mean, self.bounds)

@@ -22,14 +22,22 @@ def bound_tensors(bounds: ActionBounds, action_dim: int, device: torch.device | 
     for dim in bounds.fixed:
         if not 0 <= dim < action_dim:
             raise ValueError(f"fixed dim {dim} outside 0..{action_dim - 1}")
+    for dim, width in bounds.deadband.items():
+        if not 0 <= dim < action_dim:
+            raise ValueError(f"deadband dim {dim} outside 0..{action_dim - 1}")
+        reach = max(abs(float(low[dim])), abs(float(high[dim])))
+        if not (isinstance(width, (int, float)) and 0 <= width < reach):
+            raise ValueError(f"deadband width of dim {dim} must be a number in [0, {reach}) (the dim's largest "
+                             f"|bound|), got {width!r}")
     return low, high
 
 
 def apply_bounds(actions: torch.Tensor, bounds: ActionBounds) -> torch.Tensor:
-    """Project actions (..., action_dim) onto the constraint set: maxnorm, box clip, then fixed dims.
+    """Project actions (..., action_dim) onto the constraint set: maxnorm, box clip, deadband, then fixed dims.
 
     The maxnorm rescales ``actions[..., dims]`` so its L2 norm is at most ``max_norm`` (the paper clips
-    |dxyz| to 0.05 m); the box clip keeps every dim in [low, high]; fixed dims are overwritten.
+    |dxyz| to 0.05 m); the box clip keeps every dim in [low, high]; deadband dims below their width become 0;
+    fixed dims are overwritten.
     """
     low, high = bound_tensors(bounds, actions.shape[-1], actions.device)
     out = actions
@@ -42,6 +50,10 @@ def apply_bounds(actions: torch.Tensor, bounds: ActionBounds) -> torch.Tensor:
         out = out.clone()
         out[..., idx] = sub * scale
     out = torch.maximum(torch.minimum(out, high), low)
+    if bounds.deadband:
+        out = out.clone()
+        for dim, width in bounds.deadband.items():
+            out[..., dim] = torch.where(out[..., dim].abs() < width, 0.0, out[..., dim])
     if bounds.fixed:
         out = out.clone()
         for dim, value in bounds.fixed.items():

@@ -35,6 +35,7 @@ class ICEMConfig:
     iterations: int = 6
     horizon: int = 2
     action_dim: int = 7
+    gripper_deadband: float = 0.0  # gripper commands with |value| below this become 0 (planners.bounded)
     beta: float = 2.0
     keep_elite_fraction: float = 0.3
     momentum: float = 0.1

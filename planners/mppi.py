@@ -23,6 +23,7 @@ class MPPIConfig:
     iterations: int = 6
     horizon: int = 2
     action_dim: int = 7
+    gripper_deadband: float = 0.0  # gripper commands with |value| below this become 0 (planners.bounded)
     temperature: float = 0.05
     init_std: float = 0.5
     min_std: float = 0.02

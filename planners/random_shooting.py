@@ -18,6 +18,7 @@ class RandomShootingConfig:
     samples: int = 400
     horizon: int = 2
     action_dim: int = 7
+    gripper_deadband: float = 0.0  # gripper commands with |value| below this become 0 (planners.bounded)
 
     def __post_init__(self) -> None:
         check_config(self)

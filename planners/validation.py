@@ -14,6 +14,8 @@ from typing import Any
 _COUNTS = {"samples": 1, "topk": 1, "iterations": 1, "horizon": 1, "action_dim": 1, "min_iterations": 1}
 # float fields that must be > 0
 _POSITIVE = ("init_std", "min_std", "max_std", "temperature")
+# float fields that must be >= 0
+_NON_NEGATIVE = ("gripper_deadband",)
 # float fields that must lie in [0, 1)
 _FRACTIONS = ("momentum", "momentum_mean", "momentum_std", "gripper_momentum_mean", "gripper_momentum_std")
 
@@ -54,6 +56,9 @@ def check_config(cfg: Any) -> None:
     for name in _POSITIVE:
         if name in names:
             check_real(f"{prefix}.{name}", getattr(cfg, name), low=0.0, low_open=True)
+    for name in _NON_NEGATIVE:
+        if name in names:
+            check_real(f"{prefix}.{name}", getattr(cfg, name), low=0.0)
     for name in _FRACTIONS:
         if name in names:
             check_real(f"{prefix}.{name}", getattr(cfg, name), 0.0, 1.0, high_open=True)

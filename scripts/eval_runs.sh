@@ -1,6 +1,7 @@
-# Sourced by scripts/reproduce_results.sh, scripts/eval_sim_multitask.sh and scripts/eval_on_gpu_machine.sh: run
-# vjepa-eval evaluations JOBS at a time, each into $OUT/<name>/ with its log in $OUT/<name>.log. Needs OUT, EPISODES
-# and JOBS set; EVAL_TIMEOUT=<seconds> (optional) stops each evaluation after that long (its results so far stay).
+# Sourced by scripts/reproduce_results.sh, scripts/eval_sim_multitask.sh, scripts/eval_planner_gripper.sh and
+# scripts/eval_on_gpu_machine.sh: run vjepa-eval evaluations JOBS at a time, each into $OUT/<name>/ with its log in
+# $OUT/<name>.log. Needs OUT, EPISODES and JOBS set; EVAL_TIMEOUT=<seconds> (optional) stops each evaluation after
+# that long (its results so far stay). check_rows / selected pick the runs named in ROWS from a list of runs.
 EVAL_STATUS=0
 
 run_one() {  # name, then vjepa-eval overrides (they come after episodes=$EPISODES, so an episodes= of theirs wins)
@@ -17,6 +18,20 @@ run_one() {  # name, then vjepa-eval overrides (they come after episodes=$EPISOD
 start_run() {  # like run_one, in the background once fewer than JOBS runs are going
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || EVAL_STATUS=1; done
   run_one "$@" &
+}
+
+check_rows() {  # the runs (each a string whose first word is its name): ROWS defaults to every name; exit 2 on a
+  # name in ROWS that is no run's (an error, not a silently skipped row)
+  local run name all=""
+  for run in "$@"; do all+=" ${run%% *}"; done
+  ROWS=${ROWS:-$all}
+  for name in $ROWS; do
+    [[ "$all " == *" $name "* ]] || { echo "ROWS: no run named $name" >&2; exit 2; }
+  done
+}
+
+selected() {  # whether the run (a string whose first word is its name) is one of ROWS
+  [[ " $ROWS " == *" ${1%% *} "* ]]
 }
 
 finish_runs() {  # wait for every started run; exit 1 if any failed

@@ -35,14 +35,10 @@ runs=(
   "robustness_learned_cem_subgoals tasks=$ROBUST_TASKS $MODEL agent=learned planner=cem $SUB label=learned+cem+subgoals
    variants=[lighting,colors,camera,distractors,noise,all,far_goals] episodes=$ROBUST_EPISODES video=false"
 )
-ALL_ROWS=""; for run in "${runs[@]}"; do ALL_ROWS+=" ${run%% *}"; done  # each run's name: its first word
-ROWS=${ROWS:-$ALL_ROWS}
-for name in $ROWS; do  # a name that is not one of the runs is an error, not a silently skipped row
-  [[ "$ALL_ROWS " == *" $name "* ]] || { echo "ROWS: no run named $name" >&2; exit 2; }
-done
 source scripts/eval_runs.sh
+check_rows "${runs[@]}"
 for run in "${runs[@]}"; do
-  [[ " $ROWS " == *" ${run%% *} "* ]] || continue
+  selected "$run" || continue
   # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
   start_run $run $EXTRA
 done

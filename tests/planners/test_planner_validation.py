@@ -45,7 +45,8 @@ def test_f5_topk_outside_samples_is_refused(name, topk):
 
 
 @pytest.mark.parametrize("name,field", [("cem", "init_std"), ("mppi", "init_std"), ("icem", "init_std"),
-                                        ("mppi", "temperature"), ("cem", "momentum_mean"), ("icem", "momentum")])
+                                        ("mppi", "temperature"), ("cem", "momentum_mean"), ("icem", "momentum"),
+                                        ("cem", "gripper_init_std")])
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0])
 def test_f26_non_finite_or_negative_settings_are_refused(name, field, value):
     with pytest.raises(ValueError, match=field):

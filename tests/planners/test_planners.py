@@ -133,3 +133,87 @@ def test_apply_bounds_projection():
     b = ActionBounds(low=[-1, -1, -1], high=[1, 1, 1], fixed={2: 0.5}, maxnorm=((0, 1), 0.5))
     out = apply_bounds(torch.tensor([[3.0, 4.0, -1.0]]), b)
     assert torch.allclose(out, torch.tensor([[0.3, 0.4, 0.5]]))
+
+
+def _gripper_spread(gripper_init_std=None, want=None, seeds=range(20), name="cem", seen=None, **kw):
+    """The returned first gripper command of a CPU-sized planner (CEM 48 x 4, horizon 3, paper bounds) over
+    ``seeds``, on a cost that depends on xyz only (want=None) or also pulls the gripper towards ``want``. ``seen``
+    (a list) collects every sampled action sequence."""
+    if name == "cem":
+        kw = dict(samples=48, topk=10, iterations=4, keep_elites=True, gripper_init_std=gripper_init_std, **kw)
+    out = []
+    for seed in seeds:
+        def cost(a):
+            if seen is not None:
+                seen.append(a.clone())
+            c = 10 * (a[..., :3] - 0.02).abs().sum(dim=(-1, -2))
+            return c if want is None else c + (a[..., 6] - want).abs().sum(-1)
+
+        planner = make_planner(name, paper_bounds(), horizon=3, **kw)
+        out.append(float(planner.plan(cost, generator=torch.Generator().manual_seed(seed)).actions[0, 0, 6]))
+    return torch.tensor(out)
+
+
+def test_cem_gripper_init_std_keeps_an_indifferent_gripper_near_its_mean():
+    # The cost ignores the gripper: with the full initial std the returned plan's gripper is left to chance.
+    # Executed step after step, such commands add up (a random walk of the gripper's closure).
+    wide, narrow = _gripper_spread(None).abs(), _gripper_spread(0.1).abs()
+    assert wide.mean() > 0.1 and wide.max() > 0.2
+    assert narrow.max() < 0.08 and narrow.mean() < wide.mean() / 3
+
+
+def test_cem_gripper_init_std_still_follows_a_cost_that_wants_the_gripper():
+    # Narrower steps, the same direction: the gripper closes over a few MPC steps instead of one.
+    toward = _gripper_spread(0.2, want=0.6)
+    assert (toward > 0.05).all() and toward.mean() > 0.2
+
+
+def test_cem_gripper_init_std_only_changes_the_gripper_dims():
+    cost = quadratic(torch.tensor([0.3, -0.6]))
+    kw = dict(action_dim=2, gripper_dims=(1,))
+    wide = _planner("cem", **kw).plan(cost, generator=torch.Generator().manual_seed(0))
+    narrow = _planner("cem", gripper_init_std=0.05, **kw).plan(cost, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(wide.actions[0, :, 0], narrow.actions[0, :, 0], atol=0.03)
+
+
+def test_apply_bounds_deadband_zeroes_small_values_after_the_box_clip():
+    b = ActionBounds(low=[-1, -0.5], high=[1, 0.5], deadband={1: 0.3})
+    out = apply_bounds(torch.tensor([[0.1, 0.29], [0.1, -0.29], [0.1, 0.31], [0.1, -2.0]]), b)
+    assert torch.equal(out, torch.tensor([[0.1, 0.0], [0.1, 0.0], [0.1, 0.31], [0.1, -0.5]]))
+
+
+@pytest.mark.parametrize("deadband, message", [({2: 0.1}, "deadband dim 2 outside"),
+                                                ({1: 0.5}, r"must be a number in \[0, 0.5\)"),
+                                                ({1: -0.1}, "must be a number"),
+                                                ({1: float("nan")}, "must be a number")])
+def test_bad_deadband_is_refused(deadband, message):
+    with pytest.raises(ValueError, match=message):
+        make_planner("cem", ActionBounds(low=[-1, -0.5], high=[1, 0.5], deadband=deadband), action_dim=2)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gripper_deadband_applies_to_every_sample_of_every_planner(name):
+    seen = []
+    _gripper_spread(name=name, seeds=range(2), seen=seen, gripper_deadband=0.3)
+    grip = torch.cat([a[..., 6].flatten() for a in seen])
+    assert not ((grip != 0) & (grip.abs() < 0.3)).any()
+    assert (grip == 0).any() and (grip.abs() >= 0.3).any()
+
+
+@pytest.mark.parametrize("name", ["cem", "mppi"])
+def test_gripper_deadband_drops_indifferent_commands(name):
+    # (iCEM returns its best sample as it is: an indifferent gripper there is left to chance, deadband or not.)
+    assert (_gripper_spread(name=name) != 0).all()
+    assert (_gripper_spread(name=name, gripper_deadband=0.3) == 0).all()
+
+
+@pytest.mark.parametrize("name", ["cem", "mppi", "icem"])
+def test_gripper_deadband_keeps_wanted_commands(name):
+    assert (_gripper_spread(name=name, want=0.6, gripper_deadband=0.3) >= 0.3).all()
+    assert (_gripper_spread(name=name, want=-0.6, gripper_deadband=0.3) <= -0.3).all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gripper_deadband_is_refused_when_negative(name):
+    with pytest.raises(ValueError, match="gripper_deadband must be >= 0"):
+        make_planner(name, paper_bounds(), gripper_deadband=-0.1)
