@@ -39,11 +39,16 @@ class BoundedPlanner:
         return mean, std
 
 
+def gripper_dims(config: Any) -> list[int]:
+    """The gripper dims of a planner config (``config.gripper_dims``, else :data:`planners.base.GRIPPER_DIMS`)
+    that exist for its ``action_dim`` (a toy problem with fewer dims has none)."""
+    return [d for d in getattr(config, "gripper_dims", GRIPPER_DIMS) if d < config.action_dim]
+
+
 def with_gripper_deadband(bounds: ActionBounds, config: Any) -> ActionBounds:
-    """``bounds`` plus a deadband of ``config.gripper_deadband`` on the gripper dims (``config.gripper_dims``,
-    else :data:`planners.base.GRIPPER_DIMS`) that exist for ``config.action_dim``; unchanged when it is 0."""
+    """``bounds`` plus a deadband of ``config.gripper_deadband`` on the config's :func:`gripper_dims`; unchanged
+    when it is 0."""
     width = getattr(config, "gripper_deadband", 0.0)
     if not width:
         return bounds
-    dims = [d for d in getattr(config, "gripper_dims", GRIPPER_DIMS) if d < config.action_dim]
-    return dataclasses.replace(bounds, deadband={**bounds.deadband, **{d: float(width) for d in dims}})
+    return dataclasses.replace(bounds, deadband={**bounds.deadband, **{d: float(width) for d in gripper_dims(config)}})

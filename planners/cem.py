@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import torch
 
-from planners.base import ActionBounds, CostFn, IterationStats, PlanCallback, PlanResult
-from planners.bounded import BoundedPlanner
+from planners.base import GRIPPER_DIMS, ActionBounds, CostFn, IterationStats, PlanCallback, PlanResult
+from planners.bounded import BoundedPlanner, gripper_dims
 from planners.constraints import apply_bounds, evaluate
 from planners.validation import check_config, check_real
 
@@ -44,7 +44,7 @@ class CEMConfig:
     action_dim: int = 7
     momentum_mean: float = 0.15
     momentum_std: float = 0.15
-    gripper_dims: tuple[int, ...] = (6,)
+    gripper_dims: tuple[int, ...] = GRIPPER_DIMS
     gripper_momentum_mean: float = 0.15
     gripper_momentum_std: float = 0.15
     init_std: float = 1.0
@@ -79,9 +79,8 @@ class CEM(BoundedPlanner):
         cfg = self.config
         m_mean = torch.full((cfg.action_dim,), cfg.momentum_mean)
         m_std = torch.full((cfg.action_dim,), cfg.momentum_std)
-        for d in cfg.gripper_dims:
-            if d < cfg.action_dim:
-                m_mean[d], m_std[d] = cfg.gripper_momentum_mean, cfg.gripper_momentum_std
+        for d in gripper_dims(cfg):
+            m_mean[d], m_std[d] = cfg.gripper_momentum_mean, cfg.gripper_momentum_std
         return m_mean, m_std
 
     def _converged(self, prev: torch.Tensor | None, current: torch.Tensor) -> bool:
@@ -103,9 +102,8 @@ class CEM(BoundedPlanner):
         t0 = time.perf_counter()
         mean, std = self.initial_gaussian(batch_size, cfg.init_std, cfg.warm_start)  # (B, H, A) each
         if cfg.gripper_init_std is not None:
-            for d in cfg.gripper_dims:
-                if d < cfg.action_dim:
-                    std[..., d] = cfg.gripper_init_std * (self.high[d] - self.low[d]) / 2
+            for d in gripper_dims(cfg):
+                std[..., d] = cfg.gripper_init_std * (self.high[d] - self.low[d]) / 2
         m_mean, m_std = self._momenta()
         history: list[IterationStats] = []
         best_actions = apply_bounds(mean, self.bounds)
