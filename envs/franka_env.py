@@ -225,6 +225,20 @@ class FrankaEnv(gym.Env):
         image = self.render_image()
         return image if self._randomizer is None else self._randomizer.noisy(image)
 
+    @property
+    def scene_axes(self) -> tuple[str, ...]:
+        """The randomisation axes (``envs.randomization.AXES``) the current episode applies; () when none."""
+        return () if self._randomizer is None else self._randomizer.applied_axes
+
+    def nominal_image(self, keep_camera: bool = False) -> np.ndarray:
+        """The current state rendered in the nominal (unrandomised) scene, without pixel noise: uint8 (S, S, 3),
+        equal to what the default env shows in this state. The paired target of a randomised frame. With
+        ``keep_camera`` only the appearance is made nominal: the episode's (possibly jittered) camera stays."""
+        if self._randomizer is None:
+            return self.render_image()
+        with self._randomizer.nominal_view(self.data, keep_camera=keep_camera):
+            return self.render_image()
+
     def _obs(self) -> dict[str, np.ndarray]:
         return {"image": self.camera_image(), "state": self.current_state().astype(np.float32)}
 

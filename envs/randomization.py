@@ -36,8 +36,9 @@ Rendering stays cheap: no shadows, reflections or skybox are added; textures are
 from __future__ import annotations
 
 import colorsys
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import mujoco
 import numpy as np
@@ -51,6 +52,9 @@ _DISTRACTOR_SHAPES = (mujoco.mjtGeom.mjGEOM_BOX, mujoco.mjtGeom.mjGEOM_SPHERE, m
 _HIDDEN_GROUP = 3  # geom group the env's scene option never draws
 _TEXTURE_KINDS = ("checker", "gradient")
 _TEXTURED_SURFACES = ("table", "floor")
+# MjModel arrays the randomiser changes (besides the headlight and the distractors' geom fields)
+_APPEARANCE_FIELDS = ("light_diffuse", "light_ambient", "light_dir", "cam_pos", "cam_quat", "cam_fovy", "geom_rgba",
+                      "mat_rgba", "geom_matid")
 _SCENE_BODIES = ("world", "table", "target", "place_target", _DISTRACTOR_PREFIX + "s")
 
 
@@ -71,6 +75,9 @@ class SceneRandomization:
         distractor_half_size (metres), distractor_x / distractor_abs_y (placement box on the table top, metres,
         base frame; the side is random).
     noise: noise_std (std of the Gaussian pixel noise in uint8 units, drawn once per episode).
+    axis_prob: chance that each switched-on axis is applied in an episode (drawn per episode and axis from a
+        stream of its own); 1 applies every switched-on axis every episode. Below 1, episodes show every subset of
+        the axes, the single-axis scenes included (preset ``mixed_axes``: all five axes at 0.5, for training data).
     """
 
     lighting: bool = False
@@ -105,6 +112,8 @@ class SceneRandomization:
 
     noise_std: tuple[float, float] = (2.0, 8.0)
 
+    axis_prob: float = 1.0
+
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
@@ -113,6 +122,8 @@ class SceneRandomization:
         for name in ("light_tilt_deg", "robot_tint", "camera_shift_m", "camera_rot_deg", "min_cube_contrast"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0.0 <= self.axis_prob <= 1.0:
+            raise ValueError(f"axis_prob must be in [0, 1], got {self.axis_prob}")
         if not 0.0 <= self.texture_prob <= 1.0:
             raise ValueError(f"texture_prob must be in [0, 1], got {self.texture_prob}")
         if self.distractor_count[0] < 0 or self.distractor_count[1] > self.max_distractors:
@@ -138,6 +149,7 @@ PRESETS: dict[str, SceneRandomization] = {
     "none": SceneRandomization(),
     **{axis: SceneRandomization(**{axis: True}) for axis in AXES},
     "all": SceneRandomization(**{axis: True for axis in AXES}),
+    "mixed_axes": SceneRandomization(**{axis: True for axis in AXES}, axis_prob=0.5),
 }
 
 
@@ -256,6 +268,7 @@ class SceneRandomizer:
         self._noise_rng = np.random.default_rng(0)
         self.noise_std = 0.0
         self.episode_seed: int | None = None
+        self.applied_axes: tuple[str, ...] = ()  # the axes the current episode applies
 
     def bind(self, model: mujoco.MjModel) -> None:
         """Record the nominal appearance of ``model`` (call once, right after compiling)."""
@@ -269,6 +282,7 @@ class SceneRandomizer:
             "geom_matid": model.geom_matid.copy(),
         }
         self._robot_geoms = [i for i in range(model.ngeom) if _is_robot_geom(model, i)]
+        self._distractor_geoms = [i for i in range(model.ngeom) if model.geom(i).name.startswith(_DISTRACTOR_PREFIX)]
         self._robot_mats = [i for i in range(model.nmat) if not model.mat(i).name.startswith("rand_")]
 
     def new_episode(self, seed: int | None) -> None:
@@ -277,10 +291,46 @@ class SceneRandomizer:
             self._master = np.random.default_rng([_STREAM_SALT, int(seed)])
         self.episode_seed = int(self._master.integers(2**63))
         self._restore_nominal()
+        self.noise_std = 0.0
+        applied = self._axes_applied()
         for index, axis in enumerate(AXES):
-            if getattr(self.cfg, axis):
+            if axis in applied:
                 rng = np.random.default_rng([_STREAM_SALT, self.episode_seed, index])
                 getattr(self, f"_apply_{axis}")(rng)
+        self.applied_axes = applied
+
+    def _axes_applied(self) -> tuple[str, ...]:
+        """The switched-on axes this episode applies: all of them, or each with ``axis_prob`` (its own stream)."""
+        on = [axis for axis in AXES if getattr(self.cfg, axis)]
+        if self.cfg.axis_prob >= 1.0:
+            return tuple(on)
+        draws = np.random.default_rng([_STREAM_SALT, self.episode_seed, len(AXES)]).random(len(AXES))
+        return tuple(axis for axis, u in zip(AXES, draws) if axis in on and u < self.cfg.axis_prob)
+
+    @contextmanager
+    def nominal_view(self, data: mujoco.MjData, keep_camera: bool = False) -> Iterator[None]:
+        """Inside the block the model shows the nominal scene (nominal lights, colours and camera, distractors
+        hidden; with ``keep_camera`` the episode's camera pose and field of view stay); on leaving it, this
+        episode's randomised appearance is put back exactly. Physics is untouched: only appearance fields change,
+        and ``data``'s camera and light poses are recomputed for them (``mj_camlight``; ``data`` must hold a state
+        whose kinematics are computed, as after any step). Used to render the nominal twin of a randomised frame
+        (training.distill)."""
+        m = self.model
+        drawn = {name: getattr(m, name).copy() for name in _APPEARANCE_FIELDS}
+        head = m.vis.headlight.diffuse.copy(), m.vis.headlight.ambient.copy()
+        groups = m.geom_group.copy()
+        try:
+            self._restore_nominal()
+            if keep_camera:
+                m.cam_pos[:], m.cam_quat[:], m.cam_fovy[:] = drawn["cam_pos"], drawn["cam_quat"], drawn["cam_fovy"]
+            mujoco.mj_camlight(m, data)
+            yield
+        finally:
+            for name, value in drawn.items():
+                getattr(m, name)[:] = value
+            m.vis.headlight.diffuse[:], m.vis.headlight.ambient[:] = head
+            m.geom_group[:] = groups
+            mujoco.mj_camlight(m, data)
 
     def noisy(self, image: np.ndarray) -> np.ndarray:
         """``image`` (uint8 (H, W, 3)) plus this episode's Gaussian pixel noise (unchanged if noise is off)."""
@@ -300,6 +350,7 @@ class SceneRandomizer:
         m.vis.headlight.diffuse[:], m.vis.headlight.ambient[:] = n["head_diffuse"], n["head_ambient"]
         m.cam_pos[:], m.cam_quat[:], m.cam_fovy[:] = n["cam_pos"], n["cam_quat"], n["cam_fovy"]
         m.geom_rgba[:], m.mat_rgba[:], m.geom_matid[:] = n["geom_rgba"], n["mat_rgba"], n["geom_matid"]
+        m.geom_group[self._distractor_geoms] = _HIDDEN_GROUP
 
     def _apply_lighting(self, rng: np.random.Generator) -> None:
         m, n, cfg = self.model, self._nominal, self.cfg

@@ -1,4 +1,4 @@
-"""Console entry points vjepa-collect / vjepa-pretrain / vjepa-posttrain (hydra configs in configs/).
+"""Console entry points vjepa-collect / vjepa-pretrain / vjepa-posttrain / vjepa-distill (hydra configs in configs/).
 
 Override any field on the command line, e.g. ``vjepa-posttrain data_dir=data/reach64 steps=3000``.
 Errors are one line on stderr naming the program and the problem, with exit status 1 (``VJEPA_DEBUG=1`` shows the
@@ -67,6 +67,12 @@ def _posttrain(cfg: DictConfig) -> Path:
     return posttrain(to_dataclass(PosttrainConfig, cfg))
 
 
+def _distill(cfg: DictConfig) -> Path:
+    from training.distill import DistillConfig, distill
+    return distill(to_dataclass(DistillConfig, cfg))
+
+
 collect_main = _entry("vjepa-collect", "collect", _collect)
 pretrain_main = _entry("vjepa-pretrain", "pretrain", _pretrain)
 posttrain_main = _entry("vjepa-posttrain", "posttrain", _posttrain)
+distill_main = _entry("vjepa-distill", "distill", _distill)

@@ -32,7 +32,9 @@ class CollectConfig:
     """policy_mix: fractions of episodes from (noisy expert, random actions); expert_noise in units of the
     0.05 m step; gripper_prob: chance per step that a random policy also moves the gripper; randomize: a scene
     randomisation preset name (envs.randomization.PRESETS), seeded per episode so the goal image shares the
-    episode's scene."""
+    episode's scene; nominal_frames: also record each frame's twin in the nominal scene (same state, nominal
+    lights/colours/camera, no distractors or noise; Franka envs only), the targets of ``training.distill``;
+    twin_keeps_camera: the twins keep the episode's camera pose and field of view (appearance-only twins)."""
 
     task: str = "FrankaReach-v0"
     out_dir: str = "data/reach"
@@ -47,6 +49,8 @@ class CollectConfig:
     randomize: str = "none"  # scene randomisation preset of envs.randomization (Franka envs): none, all, lighting, ...
     randomize_fraction: float = 1.0  # share of episodes recorded with ``randomize`` (the rest: the nominal scene)
     camera: str = "front"  # camera preset of envs.scene.CAMERAS (Franka envs)
+    nominal_frames: bool = False  # also store every frame's state rendered in the nominal scene (training.distill)
+    twin_keeps_camera: bool = False  # nominal_frames keep the episode's camera pose: only appearance is made nominal
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -61,6 +65,8 @@ class CollectConfig:
         check_float(owner, "gripper_prob", self.gripper_prob, 0.0, 1.0)
         check_float(owner, "randomize_fraction", self.randomize_fraction, 0.0, 1.0)
         check_str(owner, "camera", self.camera)
+        if self.twin_keeps_camera and not self.nominal_frames:
+            raise ValueError(f"{owner}.twin_keeps_camera needs nominal_frames=true (it says how the twins are made)")
         tasks = self.tasks()
         if len(set(tasks)) != len(tasks):
             raise ValueError(f"{owner}.task lists a task twice: {self.task!r}")
@@ -88,7 +94,8 @@ def random_action(rng: np.random.Generator, step: float, gripper_prob: float) ->
 def collect_episode(env: gym.Env, cfg: CollectConfig, seed: int, task: str | None = None,
                     randomized: bool | None = None) -> dict:
     """One episode in ``env`` (of ``task``, default ``cfg.task``); ``randomized`` says whether ``env``
-    randomises its scene (default: ``cfg.randomize != "none"``). Returns frames/states/actions and meta."""
+    randomises its scene (default: ``cfg.randomize != "none"``). Returns frames/states/actions and meta, plus
+    ``nominal_frames`` (the same states rendered in the nominal scene) when ``cfg.nominal_frames``."""
     from envs.experts import make_expert
 
     task = cfg.task if task is None else task
@@ -98,6 +105,7 @@ def collect_episode(env: gym.Env, cfg: CollectConfig, seed: int, task: str | Non
     use_expert = rng.random() < cfg.expert_fraction
     expert = make_expert(env, noise=cfg.expert_noise, seed=seed) if use_expert else None
     frames, states, actions = [obs["image"]], [obs["state"]], []
+    nominal = [nominal_image(env, cfg.twin_keeps_camera)] if cfg.nominal_frames else None
     for _ in range(cfg.steps):
         if expert is not None:
             action = expert.act(obs)
@@ -107,16 +115,30 @@ def collect_episode(env: gym.Env, cfg: CollectConfig, seed: int, task: str | Non
             action = random_action(rng, cfg.random_step, cfg.gripper_prob)
         obs, _, term, trunc, info = env.step(action)
         frames.append(obs["image"]), states.append(obs["state"]), actions.append(action)
+        if nominal is not None:
+            nominal.append(nominal_image(env, cfg.twin_keeps_camera))
         if term:
             break
     return {
         "frames": np.stack(frames), "states": np.stack(states), "actions": np.stack(actions),
+        "nominal_frames": None if nominal is None else np.stack(nominal),
         "meta": {"task": task, "image_size": cfg.image_size, "control_hz": env.unwrapped.control_hz,
                  "seed": seed, "policy": "noisy_expert" if use_expert else "random",
                  "success": bool(info["is_success"]), "randomize": cfg.randomize if randomized else "none",
+                 **({"scene_axes": list(env.unwrapped.scene_axes)} if randomized else {}),
                  **({"camera": cfg.camera} if cfg.camera != "front" else {}),
                  **({"mix": ",".join(cfg.tasks())} if cfg.mixed else {})},
     }
+
+
+def nominal_image(env: gym.Env, keep_camera: bool = False) -> np.ndarray:
+    """The env's current state rendered in the nominal scene (``FrankaEnv.nominal_image``, the episode's camera
+    kept if ``keep_camera``); ValueError for an env that cannot render one (e.g. robosuite ids)."""
+    render = getattr(env.unwrapped, "nominal_image", None)
+    if render is None:
+        raise ValueError(f"nominal_frames=true needs a Franka env of this package; {type(env.unwrapped).__name__} "
+                         f"has no nominal_image()")
+    return render(keep_camera=keep_camera)
 
 
 def check_existing_dataset(out: Path, cfg: CollectConfig) -> bool:
@@ -176,7 +198,7 @@ def collect(cfg: CollectConfig) -> Path:
             write_json_atomic(out / COLLECT_CONFIG, asdict(cfg))
         for i, seed, task, randomized in tqdm(todo, desc=f"collect {cfg.task}"):
             ep = collect_episode(envs_by_key[task, randomized], cfg, seed, task, randomized)
-            save_episode(out, i, ep["frames"], ep["states"], ep["actions"], ep["meta"])
+            save_episode(out, i, ep["frames"], ep["states"], ep["actions"], ep["meta"], ep["nominal_frames"])
     finally:
         for env in envs_by_key.values():
             env.close()

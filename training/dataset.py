@@ -2,7 +2,9 @@
 
 An episode is a directory ``<root>/episode_<index:06d>/`` holding
 - ``data.npz``: ``frames`` uint8 (T, H, W, 3), ``states`` float32 (T, 7) (envs.conventions, base frame),
-  ``actions`` float32 (T - 1, 7) (action t moves frame t to frame t + 1);
+  ``actions`` float32 (T - 1, 7) (action t moves frame t to frame t + 1); optionally ``nominal_frames`` uint8
+  (T, H, W, 3): the same states rendered in the nominal (unrandomised) scene (``vjepa-collect nominal_frames=true``,
+  the targets of training.distill);
 - ``meta.json``: {"format": "vjepa2-ac-episode/1", "task", "image_size", "control_hz", "seed", "policy",
   "success", "length"}.
 Episodes are written to a temporary directory and renamed into place, so a crash never leaves a half-written
@@ -52,6 +54,7 @@ class Episode:
     states: np.ndarray  # (T, 7) float32
     actions: np.ndarray  # (T-1, 7) float32
     meta: dict[str, Any]
+    nominal_frames: np.ndarray | None = None  # (T, H, W, 3) uint8: the frames' states in the nominal scene
 
 
 def episode_dir(root: str | Path, index: int) -> Path:
@@ -85,6 +88,13 @@ def _check_limits(name: str, values: np.ndarray, limits: np.ndarray) -> None:
                                   f"plausible range [{limits[d, 0]:.4g}, {limits[d, 1]:.4g}]")
 
 
+def validate_nominal_frames(nominal_frames: np.ndarray | None, frames: np.ndarray) -> None:
+    """Raise CorruptEpisodeError unless ``nominal_frames`` is None or uint8 of the frames' shape."""
+    if nominal_frames is not None and (nominal_frames.dtype != np.uint8 or nominal_frames.shape != frames.shape):
+        raise CorruptEpisodeError(f"nominal_frames must be uint8 {frames.shape} like frames, got "
+                                  f"{nominal_frames.dtype} {nominal_frames.shape}")
+
+
 def validate_meta(meta: dict[str, Any], frames: np.ndarray) -> None:
     """Raise CorruptEpisodeError if meta.json's ``length`` / ``image_size`` disagree with the frames."""
     T, H, W = frames.shape[:3]
@@ -96,11 +106,12 @@ def validate_meta(meta: dict[str, Any], frames: np.ndarray) -> None:
 
 
 def save_episode(root: str | Path, index: int, frames: np.ndarray, states: np.ndarray, actions: np.ndarray,
-                 meta: dict[str, Any]) -> Path:
+                 meta: dict[str, Any], nominal_frames: np.ndarray | None = None) -> Path:
     """Write one episode atomically (tmp dir + rename). Returns its directory. Refuses (CorruptEpisodeError) data
     that :func:`load_episode` would reject, including a ``meta["image_size"]`` that disagrees with the frames."""
     frames, states, actions = np.asarray(frames), np.asarray(states, np.float32), np.asarray(actions, np.float32)
     validate_episode(frames, states, actions)
+    validate_nominal_frames(None if nominal_frames is None else np.asarray(nominal_frames), frames)
     meta = {**meta, "format": FORMAT, "length": int(frames.shape[0])}
     validate_meta(meta, frames)
     final = episode_dir(root, index)
@@ -108,7 +119,8 @@ def save_episode(root: str | Path, index: int, frames: np.ndarray, states: np.nd
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    np.savez_compressed(tmp / "data.npz", frames=frames, states=states, actions=actions)
+    extra = {} if nominal_frames is None else {"nominal_frames": np.asarray(nominal_frames)}
+    np.savez_compressed(tmp / "data.npz", frames=frames, states=states, actions=actions, **extra)
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
     if final.exists():
         shutil.rmtree(final)
@@ -123,16 +135,18 @@ def load_episode(path: str | Path) -> Episode:
         meta = json.loads((path / "meta.json").read_text())
         with np.load(path / "data.npz") as z:
             frames, states, actions = z["frames"], z["states"], z["actions"]
+            nominal = z["nominal_frames"] if "nominal_frames" in z.files else None
     except Exception as exc:  # noqa: BLE001 - any read failure means a corrupt episode
         raise CorruptEpisodeError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
     if meta.get("format") != FORMAT:
         raise CorruptEpisodeError(f"{path}: unknown format {meta.get('format')!r}, expected {FORMAT!r}")
     try:
         validate_episode(frames, states, actions)
+        validate_nominal_frames(nominal, frames)
         validate_meta(meta, frames)
     except CorruptEpisodeError as exc:
         raise CorruptEpisodeError(f"{path}: {exc}") from exc
-    return Episode(frames, states, actions, meta)
+    return Episode(frames, states, actions, meta, nominal)
 
 
 def list_episodes(root: str | Path) -> list[Path]:

@@ -26,11 +26,11 @@ from training.distributed import (DistContext, barrier, check_device_name, check
                                   quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
 from training.lerobot import DATA_FORMATS, load_training_episodes
 from training.precision import autocast, check_precision, with_precision
-from training.schedule import warmup_constant_decay
+from training.schedule import restore_loop_state, training_loop_state
 from training.collect import dataset_camera
 from training.checks import build_named, check_file_name, check_float, check_int, check_schedule, check_str, inside
 from training.state import (LogWriter, TrainingStateError, file_sha256, record_run_config, resume_state,
-                            save_training_state, set_rng_state)
+                            save_training_state)
 
 # Config fields that may differ when a run resumes from its last.pt (they do not change the weights trained up to
 # the checkpoint): train longer/shorter (`steps`, the LR schedule is recomputed for the new total), `stop_after`,
@@ -50,6 +50,7 @@ class PosttrainConfig:
     out_dir: str = "runs/posttrain"
     model: str = "sim_tiny"  # world_model.model.WORLD_MODEL_CONFIGS name
     encoder_checkpoint: str | None = None  # pretrain output (`<dir>/encoder.pt`); None = random frozen encoder
+    init_model: str | None = None  # a saved world model (path base) whose predictor starts this run (fine-tuning)
     frames_per_clip: int = 4
     rollout_steps: int = 2
     batch_size: int = 32
@@ -72,6 +73,7 @@ class PosttrainConfig:
         for name in ("data_dir", "out_dir", "model"):
             check_str(owner, name, getattr(self, name))
         check_str(owner, "encoder_checkpoint", self.encoder_checkpoint, optional=True)
+        check_str(owner, "init_model", self.init_model, optional=True)
         if self.data_format not in DATA_FORMATS:
             raise ValueError(f"{owner}.data_format must be one of {DATA_FORMATS}, got {self.data_format!r}")
         for name, minimum in (("frames_per_clip", 2), ("rollout_steps", 1), ("batch_size", 1), ("steps", 1),
@@ -125,15 +127,31 @@ def load_encoder_weights(model, path: str) -> None:
 
 
 def build_model(cfg: PosttrainConfig):
-    """The world model of ``cfg.model`` (seeded init) with the frozen encoder from ``cfg.encoder_checkpoint``."""
+    """The world model of ``cfg.model`` (seeded init, or the predictor of ``cfg.init_model``) with the frozen
+    encoder from ``cfg.encoder_checkpoint``."""
     from world_model.model import build_world_model
 
     torch.manual_seed(cfg.seed)
     model = build_named("PosttrainConfig", "model", build_world_model, cfg.model)
     if cfg.encoder_checkpoint:
         load_encoder_weights(model, cfg.encoder_checkpoint)
+    if cfg.init_model:
+        load_predictor_weights(model, cfg.init_model)
     model.encoder.requires_grad_(False).eval()
     return model
+
+
+def load_predictor_weights(model, init_model: str) -> None:
+    """Start ``model``'s predictor from the predictor of the saved world model ``init_model`` (ValueError naming
+    it when the two predictors differ in shape)."""
+    from world_model.checkpoint import load_world_model
+
+    source = load_world_model(init_model)
+    try:
+        model.predictor.load_state_dict(source.predictor.state_dict())
+    except RuntimeError as exc:
+        raise ValueError(f"init_model {init_model}: its predictor does not fit the {type(model).__name__} "
+                         f"predictor: {' '.join(str(exc).split())[:300]}") from exc
 
 
 def check_episode_lengths(episodes, data_dir: str, frames_per_clip: int) -> None:
@@ -253,20 +271,13 @@ def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
     latents = encode_dataset(model, episodes, show=ctx.is_main)
     encode_s = time.perf_counter() - t0
     params = [p for p in model.predictor.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: warmup_constant_decay(s, cfg.steps, cfg.warmup, cfg.decay))
-    gen = torch.Generator().manual_seed(cfg.seed)
+    opt, sched, gen = training_loop_state(params, cfg)
     if ctx.is_main:
         record_run_config(out, asdict(cfg))
     step = 0
     if state is not None:
         model.predictor.load_state_dict(state["predictor"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        gen.set_state(state["generator"])
-        set_rng_state(state["rng"])
-        step = int(state["step"])
+        step = restore_loop_state(state, opt, sched, gen)
     model.predictor.train()
     loss_fn = wrap_ddp(ACLoss(model, cfg.rollout_steps), ctx)  # after loading: DDP broadcasts rank 0's weights
     lengths = [int(z.shape[0]) for z in latents]
@@ -309,12 +320,13 @@ def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
     return saved
 
 
-def save_model(model, base: Path, meta: dict) -> Path:
-    """world_model.checkpoint.save_world_model, with write failures (e.g. disk full) naming the file."""
+def save_model(model, base: Path, meta: dict, dtype: torch.dtype | None = None) -> Path:
+    """world_model.checkpoint.save_world_model (floating weights stored as ``dtype``, None: as they are), with
+    write failures (e.g. disk full) naming the file."""
     from world_model.checkpoint import save_world_model
 
     try:
-        return save_world_model(model, base, metadata=meta)
+        return save_world_model(model, base, metadata=meta, dtype=dtype)
     except (OSError, RuntimeError) as exc:
         raise OSError(f"cannot write the world model {base}.safetensors/.json: "
                       f"{' '.join(str(exc).split())[:200]}") from exc

@@ -26,13 +26,12 @@ from tqdm import tqdm
 from training.dataset import ClipDataset, load_episodes
 from training.precision import autocast, check_precision, with_precision
 from training.masks import DEFAULT_MASKS, context_target_ids, sample_block_mask
-from training.schedule import warmup_constant_decay
+from training.schedule import restore_loop_state, training_loop_state
 from training.checks import build_named, check_float, check_int, check_schedule, check_str
 from training.distributed import (DistContext, barrier, check_device_name, check_same_on_all_ranks,
                                   distributed_context, env_world_size, global_mean, micro_batch_size,
                                   quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
-from training.state import (LogWriter, record_run_config, resume_state, save_torch_atomic, save_training_state,
-                            set_rng_state)
+from training.state import LogWriter, record_run_config, resume_state, save_torch_atomic, save_training_state
 
 # Config fields that may differ when a run resumes from its last.pt (they do not change the trained weights up to
 # the checkpoint): train longer/shorter (`steps`, the LR schedule is recomputed for the new total), checkpoint
@@ -203,9 +202,7 @@ def _pretrain(cfg: PretrainConfig, ctx: DistContext) -> Path:
     for module in (encoder, predictor, target):  # initialised on the CPU: the same weights on any device
         module.to(ctx.device)
     params = list(encoder.parameters()) + list(predictor.parameters())
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_constant_decay(s, cfg.steps, cfg.warmup, cfg.decay))
-    gen = torch.Generator().manual_seed(cfg.seed)
+    opt, sched, gen = training_loop_state(params, cfg)
     if ctx.is_main:
         record_run_config(out, asdict(cfg))
     step = 0
@@ -213,11 +210,7 @@ def _pretrain(cfg: PretrainConfig, ctx: DistContext) -> Path:
         encoder.load_state_dict(state["encoder"])
         target.load_state_dict(state["target_encoder"])
         predictor.load_state_dict(state["predictor"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        gen.set_state(state["generator"])
-        set_rng_state(state["rng"])
-        step = int(state["step"])
+        step = restore_loop_state(state, opt, sched, gen)
     loss_fn = wrap_ddp(JepaLoss(encoder, predictor), ctx)  # after loading: DDP broadcasts rank 0's weights
     grid = encoder.grid((1, 3, cfg.frames_per_clip, cfg.image_size, cfg.image_size))
     log = LogWriter(out / "log.jsonl") if ctx.is_main else None

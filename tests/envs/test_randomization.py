@@ -99,6 +99,42 @@ def test_randomisation_changes_appearance_not_physics(default_pp, all_pp):
     assert np.array_equal(a["state"], b["state"])
 
 
+@pytest.mark.parametrize("preset", ["all", "camera", "lighting", "distractors"])
+def test_nominal_image_is_the_default_scene_and_leaves_the_episode_scene(default_pp, preset):
+    """nominal_image() of a randomised env equals the default env's image in the same state, pixel for pixel
+    (camera and lights moved back, distractors hidden), and the episode's own appearance is back afterwards."""
+    env = _make(randomize=preset)
+    try:
+        env.reset(seed=11), default_pp.reset(seed=11)
+        act = np.array([0.02, 0.02, -0.02, 0, 0, 0, 0.4], np.float32)
+        for _ in range(2):
+            env.step(act), default_pp.step(act)
+        before = env.unwrapped.render_image()
+        np.testing.assert_array_equal(env.unwrapped.nominal_image(), default_pp.unwrapped.render_image())
+        np.testing.assert_array_equal(env.unwrapped.render_image(), before)
+        assert not np.array_equal(before, default_pp.unwrapped.render_image())
+    finally:
+        env.close()
+
+
+def test_nominal_image_keeping_the_camera_is_the_camera_variant_alone():
+    """keep_camera=True: appearance made nominal, the episode's camera pose kept = what the camera-only variant
+    shows for the same seed (the camera axis draws from its own stream)."""
+    env, cam_only = _make(randomize="all"), _make(randomize="camera")
+    try:
+        env.reset(seed=4), cam_only.reset(seed=4)
+        np.testing.assert_array_equal(env.unwrapped.nominal_image(keep_camera=True),
+                                      cam_only.unwrapped.render_image())
+        assert not np.array_equal(env.unwrapped.nominal_image(keep_camera=True), env.unwrapped.nominal_image())
+    finally:
+        env.close(), cam_only.close()
+
+
+def test_nominal_image_of_a_default_env_is_its_image(default_pp):
+    default_pp.reset(seed=2)
+    np.testing.assert_array_equal(default_pp.unwrapped.nominal_image(), default_pp.unwrapped.render_image())
+
+
 @pytest.mark.parametrize("preset", [a for a in AXES])
 def test_each_axis_changes_the_image(default_pp, preset):
     env = _make(randomize=preset)
@@ -231,3 +267,35 @@ def test_camera_axis_perturbs_the_chosen_camera_preset():
         assert low * base.cam_fovy[0] - 1e-9 <= model.cam_fovy[0] <= high * base.cam_fovy[0] + 1e-9
         assert not np.array_equal(a["image"], b["image"])
     nominal.close(), jittered.close()
+
+
+def test_axis_prob_shows_every_subset_seeded_and_hides_old_distractors():
+    """mixed_axes: each axis in about half the episodes, single-axis and unrandomised scenes among them, the same
+    subset for the same seed; an episode without distractors after one with them shows none."""
+    env = _make("FrankaReach-v0", randomize="mixed_axes")
+    try:
+        subsets = {}
+        for seed in range(40):
+            env.reset(seed=seed)
+            subsets[seed] = env.unwrapped.scene_axes
+        counts = {axis: sum(axis in s for s in subsets.values()) for axis in AXES}
+        assert all(10 <= c <= 30 for c in counts.values()), counts
+        assert any(len(s) == 1 for s in subsets.values()) and any(not s for s in subsets.values())
+        env.reset(seed=7)
+        assert env.unwrapped.scene_axes == subsets[7]
+        with_d = next(s for s, axes in subsets.items() if "distractors" in axes)
+        bare = next(s for s, axes in subsets.items() if not axes)
+        env.reset(seed=with_d)
+        obs, _ = env.reset(seed=bare)
+        plain = _make("FrankaReach-v0")
+        try:
+            np.testing.assert_array_equal(obs["image"], plain.reset(seed=bare)[0]["image"])
+        finally:
+            plain.close()
+    finally:
+        env.close()
+
+
+def test_axis_prob_out_of_range_is_refused():
+    with pytest.raises(ValueError, match="axis_prob"):
+        SceneRandomization(lighting=True, axis_prob=1.5)

@@ -50,3 +50,23 @@ def test_camera_preset_is_recorded_and_changes_only_the_images(tmp_path):
     za, zb = (np.load(list_episodes(d)[0] / "data.npz") for d in (front, work))
     np.testing.assert_array_equal(za["states"], zb["states"])
     np.testing.assert_array_equal(za["actions"], zb["actions"])
+
+
+def test_nominal_frames_are_the_default_scene_of_the_same_states(tmp_path):
+    """nominal_frames=true stores, beside each randomised frame, the frame the default env shows in that state."""
+    kw = dict(episodes=2, steps=3, image_size=64, seed=5)
+    plain = collect(CollectConfig(out_dir=str(tmp_path / "plain"), **kw))
+    paired = collect(CollectConfig(out_dir=str(tmp_path / "pairs"), randomize="all", nominal_frames=True, **kw))
+    for ep_plain, ep_pair in zip(list_episodes(plain), list_episodes(paired)):
+        a, b = np.load(ep_plain / "data.npz"), np.load(ep_pair / "data.npz")
+        np.testing.assert_array_equal(b["nominal_frames"], a["frames"])
+        np.testing.assert_array_equal(b["states"], a["states"])
+        assert not np.array_equal(b["frames"], a["frames"])
+    assert "nominal_frames" not in np.load(list_episodes(plain)[0] / "data.npz").files
+    meta = json.loads((list_episodes(paired)[0] / "meta.json").read_text())
+    assert meta["scene_axes"] == ["lighting", "colors", "camera", "distractors", "noise"]
+
+
+def test_twin_keeps_camera_needs_nominal_frames():
+    with pytest.raises(ValueError, match="nominal_frames"):
+        CollectConfig(twin_keeps_camera=True)

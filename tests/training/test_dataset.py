@@ -1,6 +1,7 @@
 """Clip dataset and collection (round trip / corruption tests are in test_training.py)."""
 
 import numpy as np
+import pytest
 
 from training.collect import CollectConfig, collect
 from training.dataset import ClipDataset, Episode, episode_dir, load_episodes
@@ -31,3 +32,19 @@ def test_collect_is_consistent_and_resumes(tiny_dataset):
     before = episode_dir(tiny_dataset, 0).stat().st_mtime_ns
     collect(CollectConfig(out_dir=str(tiny_dataset), episodes=6, steps=6, image_size=64, seed=3))
     assert episode_dir(tiny_dataset, 0).stat().st_mtime_ns == before
+
+
+def test_nominal_frames_round_trip_and_bad_shapes_are_refused(tmp_path):
+    from training.dataset import CorruptEpisodeError, load_episode, save_episode
+
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (3, 8, 8, 3), dtype=np.uint8)
+    states, actions = np.zeros((3, 7), np.float32), np.zeros((2, 7), np.float32)
+    nominal = rng.integers(0, 255, (3, 8, 8, 3), dtype=np.uint8)
+    path = save_episode(tmp_path, 0, frames, states, actions, {"image_size": 8}, nominal_frames=nominal)
+    np.testing.assert_array_equal(load_episode(path).nominal_frames, nominal)
+    assert load_episode(save_episode(tmp_path, 1, frames, states, actions, {})).nominal_frames is None
+    with pytest.raises(CorruptEpisodeError, match="nominal_frames"):
+        save_episode(tmp_path, 2, frames, states, actions, {}, nominal_frames=nominal[:2])
+    with pytest.raises(CorruptEpisodeError, match="nominal_frames"):
+        save_episode(tmp_path, 3, frames, states, actions, {}, nominal_frames=nominal.astype(np.float32))

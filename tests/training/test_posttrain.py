@@ -21,3 +21,31 @@ def test_rollout_loss_uses_fed_back_prediction(tiny_dataset):
     z = torch.nn.functional.layer_norm(z, z.shape[-1:])
     tf, roll = pt.ac_losses(model, z, torch.zeros(2, 2, 7), torch.zeros(2, 3, 7), rollout_steps=2)
     assert tf.item() > 0 and roll.item() > 0 and not torch.isclose(tf, roll)
+
+
+def test_init_model_starts_the_predictor_from_a_saved_world_model(tiny_dataset, tmp_path):
+    """init_model: fine-tuning starts from the saved model's predictor, not from the seeded init; a predictor of
+    another shape is refused naming the file."""
+    import pytest
+
+    from world_model.checkpoint import save_world_model
+
+    source = pt.build_model(_cfg(tiny_dataset, tmp_path, seed=7))
+    with torch.no_grad():
+        for p in source.predictor.parameters():
+            p.add_(0.5)
+    base = save_world_model(source, tmp_path / "source")
+    fresh = pt.build_model(_cfg(tiny_dataset, tmp_path))
+    tuned = pt.build_model(_cfg(tiny_dataset, tmp_path, init_model=str(base)))
+    for a, b, c in zip(tuned.predictor.parameters(), source.predictor.parameters(), fresh.predictor.parameters()):
+        assert torch.equal(a, b)
+    assert not all(torch.equal(a, c) for a, c in zip(tuned.predictor.parameters(), fresh.predictor.parameters()))
+    from dataclasses import replace
+
+    from world_model.model import WORLD_MODEL_CONFIGS, WorldModel
+
+    tiny = WORLD_MODEL_CONFIGS["sim_tiny"]
+    shallow = WorldModel(replace(tiny, predictor=replace(tiny.predictor, depth=2)))
+    other = save_world_model(shallow, tmp_path / "other")
+    with pytest.raises(ValueError, match="init_model .*other"):
+        pt.build_model(_cfg(tiny_dataset, tmp_path, init_model=str(other)))

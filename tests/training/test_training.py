@@ -118,9 +118,11 @@ def test_configs_match_dataclasses():
 
     from training.cli import CONFIG_DIR, to_dataclass
     from training.collect import CollectConfig
+    from training.distill import DistillConfig
     from training.posttrain import PosttrainConfig
     from training.pretrain import PretrainConfig
 
-    for name, cls in [("collect", CollectConfig), ("pretrain", PretrainConfig), ("posttrain", PosttrainConfig)]:
+    for name, cls in [("collect", CollectConfig), ("pretrain", PretrainConfig), ("posttrain", PosttrainConfig),
+                      ("distill", DistillConfig)]:
         cfg = OmegaConf.load(Path(CONFIG_DIR) / f"{name}.yaml")
         assert to_dataclass(cls, cfg) == cls()

@@ -1,0 +1,120 @@
+"""Scene-invariant encoder distillation (training.distill): data pairing, training, resume, refusals."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import training.posttrain as pt
+from training.collect import CollectConfig, collect
+from training.distill import DistillConfig, distill, invariance_report, load_pairs, teacher_targets
+from training.posttrain import PosttrainConfig
+from training.state import TrainingStateError
+from world_model.checkpoint import load_world_model, save_world_model
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory):
+    """8 short randomised FrankaReach episodes at 64 px with their nominal twins (two in the nominal scene)."""
+    out = tmp_path_factory.mktemp("pairs")
+    return collect(CollectConfig(out_dir=str(out), episodes=8, steps=4, image_size=64, seed=6, randomize="all",
+                                 randomize_fraction=0.75, nominal_frames=True))
+
+
+@pytest.fixture(scope="module")
+def source(tiny_dataset, tmp_path_factory):
+    """An untrained sim_tiny world model saved as safetensors (teacher and student init)."""
+    model = pt.build_model(PosttrainConfig(data_dir=str(tiny_dataset), model="sim_tiny", seed=1))
+    return save_world_model(model, tmp_path_factory.mktemp("wm") / "source", metadata={"camera": "front"})
+
+
+def _cfg(pairs, source, out, **kw):
+    return DistillConfig(**{**dict(model=str(source), data_dir=str(pairs), out_dir=str(out), steps=24,
+                                   batch_size=8, lr=1e-3, warmup=2, decay=4, val_episodes=2, ckpt_every=5,
+                                   threads=1, precision="fp32", device="cpu", fp16=False), **kw})
+
+
+def test_distilled_model_keeps_the_predictor_and_lowers_the_held_out_scene_error(pairs, source, tmp_path):
+    base = distill(_cfg(pairs, source, tmp_path / "run"))
+    out, src = load_world_model(base), load_world_model(source)
+    for key, value in src.predictor.state_dict().items():
+        torch.testing.assert_close(out.predictor.state_dict()[key], value, rtol=0, atol=0)
+    assert any(not torch.equal(a, b) for a, b in zip(out.encoder.parameters(), src.encoder.parameters()))
+    assert len((tmp_path / "run" / "log.jsonl").read_text().splitlines()) == 24
+    meta = json.loads(base.with_suffix(".json").read_text())["metadata"]
+    report = json.loads((tmp_path / "run" / "invariance.json").read_text())
+    assert meta["invariance"] == report and meta["camera"] == "front" and meta["trained_by"] == "training.distill"
+    assert set(report["before"]) == {"scene_error", "one_step_change", "ratio", "episodes"}
+    assert report["after"]["scene_error"] < 0.8 * report["before"]["scene_error"]  # episodes it never saw
+    encoder = torch.load(tmp_path / "run" / "encoder.pt", weights_only=True)  # encoder_checkpoint of vjepa-posttrain
+    for key, value in out.encoder.state_dict().items():
+        torch.testing.assert_close(encoder[key], value, rtol=0, atol=0)
+
+
+def test_invariance_report_is_zero_for_the_teacher_on_nominal_frames(pairs, source):
+    """The metric itself: the teacher scored on the twins it was given is exactly 0; on the randomised frames not."""
+    model = load_world_model(source)
+    _, val = load_pairs(str(pairs), 3)
+    targets = teacher_targets(model, val, show=False)
+    swapped = [type(ep)(ep.nominal_frames, ep.states, ep.actions, ep.meta, ep.nominal_frames) for ep in val]
+    assert invariance_report(model, model.encoder, swapped, targets)["scene_error"] < 2e-3  # float16 targets
+    assert invariance_report(model, model.encoder, val, targets)["scene_error"] > 0.05
+
+
+def test_resume_after_a_stop_gives_the_same_weights(pairs, source, tmp_path):
+    whole = load_world_model(distill(_cfg(pairs, source, tmp_path / "whole", steps=12)))
+    assert distill(_cfg(pairs, source, tmp_path / "split", steps=12, stop_after=5)).name == "last.pt"
+    split = load_world_model(distill(_cfg(pairs, source, tmp_path / "split", steps=12)))
+    for a, b in zip(whole.encoder.state_dict().values(), split.encoder.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_resume_refuses_another_config_or_a_changed_source(pairs, source, tmp_path):
+    src = save_world_model(load_world_model(source), tmp_path / "src")
+    out = tmp_path / "run"
+    distill(_cfg(pairs, src, out, stop_after=5))
+    with pytest.raises(TrainingStateError, match="lr"):
+        distill(_cfg(pairs, src, out, lr=5e-4))
+    changed = load_world_model(src)
+    with torch.no_grad():
+        next(changed.encoder.parameters()).add_(1.0)
+    save_world_model(changed, src)
+    with pytest.raises(TrainingStateError, match="weights changed"):
+        distill(_cfg(pairs, src, out))
+
+
+def test_unpaired_data_and_bad_config_are_refused(tiny_dataset, source, tmp_path):
+    with pytest.raises(ValueError, match="nominal_frames=true"):
+        distill(_cfg(tiny_dataset, source, tmp_path / "x"))
+    with pytest.raises(ValueError, match="nominal_share"):
+        DistillConfig(nominal_share=1.5)
+    with pytest.raises(ValueError, match="val_episodes"):
+        DistillConfig(val_episodes=0)
+
+
+
+def test_too_few_episodes_for_the_held_out_split(pairs):
+    with pytest.raises(ValueError, match="more than val_episodes=8"):
+        load_pairs(str(pairs), 8)
+
+
+def test_frames_come_in_pairs_of_one_episode_and_the_pair_term_ignores_a_scene_offset():
+    from training.distill import distill_loss, sample_frames
+
+    picks = sample_frames([5, 2, 9], 40, torch.Generator().manual_seed(0))
+    assert len(picks) == 40
+    for (e1, t1), (e2, t2) in zip(picks[:20], picks[20:]):
+        assert e1 == e2 and t1 != t2 and max(t1, t2) < [5, 2, 9][e1]
+    target = torch.randn(6, 4, 8)
+    offset = torch.randn(1, 4, 8)  # the same shift of every latent of a scene: no change of any difference
+    total, pair = distill_loss(target + offset, target, pair_weight=3.0)
+    assert pair.item() == pytest.approx(0.0, abs=1e-6)
+    assert total.item() == pytest.approx(offset.abs().mean().item(), rel=1e-5)
+    _, pair = distill_loss(target + torch.randn(6, 4, 8), target, pair_weight=1.0)
+    assert pair.item() > 0.5
+
+
+def test_odd_batch_is_refused():
+    with pytest.raises(ValueError, match="even"):
+        DistillConfig(batch_size=63)
