@@ -11,7 +11,7 @@ source scripts/activate.sh
 export MUJOCO_GL=${MUJOCO_GL:-egl} OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 EPISODES=${EPISODES:-50}
 JOBS=${JOBS:-2}
-MODEL=${MODEL:-runs/distill_keepcam/model}
+MODEL=${MODEL:-runs/distill_keepcam/model}  # runs/distill_keepcam_posttrain/model: the fine-tuned one
 OUT=${OUT:-outputs/distilled}
 COMMON="agent=learned model=$MODEL planner=cem seed=1000 bf16=false video=false jobs=$JOBS"
 runs=(

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Make the distilled encoder of docs/manipulation.md ("A scene-invariant encoder by distillation"): the shipped
-# sim_multitask world model with its encoder distilled so that a randomised scene (lighting, colours, camera pose,
-# distractors, pixel noise) encodes like the nominal one; its predictor is unchanged. It is an experiment, not a
-# shipped model. Wall times on the 2-core development machine (Intel Xeon with AMX; bf16 autocast picked by
+# Make the distilled world model of docs/manipulation.md ("A scene-invariant encoder by distillation"): the shipped
+# sim_multitask world model with its encoder distilled so that a randomised scene (lighting, colours, distractors,
+# pixel noise; the camera pose is kept) encodes like the nominal one (steps 1-2: $OUT/model, predictor unchanged),
+# then its predictor fine-tuned on the new latents (step 3: ${OUT}_posttrain/model). It is an experiment, not a
+# shipped model; ~40 min in all. Wall times on the 2-core development machine (Intel Xeon with AMX; bf16 autocast picked by
 # precision=auto), with nothing else running.
 # Every step resumes where it stopped if killed: rerun the script. OUT=<dir> writes the run elsewhere.
 set -euo pipefail
