@@ -20,9 +20,4 @@ runs=(
    planner_overrides={horizon:3,gripper_init_std:0.2} label=learned+cem+h3+allframes+g02+distilled_keepcam"
 )
 source scripts/eval_runs.sh
-check_rows "${runs[@]}"
-for run in "${runs[@]}"; do
-  selected "$run" || continue
-  # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
-  run_one $run $COMMON
-done
+run_rows "$COMMON" "${runs[@]}"

@@ -41,9 +41,4 @@ runs=(
    variants=[lighting,camera,all]"
 )
 source scripts/eval_runs.sh
-check_rows "${runs[@]}"
-for run in "${runs[@]}"; do
-  selected "$run" || continue
-  # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
-  run_one $run $COMMON
-done
+run_rows "$COMMON" "${runs[@]}"

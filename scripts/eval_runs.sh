@@ -1,7 +1,8 @@
 # Sourced by scripts/reproduce_results.sh, scripts/eval_sim_multitask.sh, scripts/eval_planner_gripper.sh and
 # scripts/eval_on_gpu_machine.sh: run vjepa-eval evaluations JOBS at a time, each into $OUT/<name>/ with its log in
 # $OUT/<name>.log. Needs OUT, EPISODES and JOBS set; EVAL_TIMEOUT=<seconds> (optional) stops each evaluation after
-# that long (its results so far stay). check_rows / selected pick the runs named in ROWS from a list of runs.
+# that long (its results so far stay). check_rows / selected pick the runs named in ROWS from a list of runs;
+# run_rows runs those one after another.
 EVAL_STATUS=0
 
 run_one() {  # name, then vjepa-eval overrides (they come after episodes=$EPISODES, so an episodes= of theirs wins)
@@ -32,6 +33,17 @@ check_rows() {  # the runs (each a string whose first word is its name): ROWS de
 
 selected() {  # whether the run (a string whose first word is its name) is one of ROWS
   [[ " $ROWS " == *" ${1%% *} "* ]]
+}
+
+run_rows() {  # COMMON, then the runs: check_rows, then run_one each run selected by ROWS (in turn) with COMMON's
+  # overrides after its own
+  local common=$1 run; shift
+  check_rows "$@"
+  for run in "$@"; do
+    selected "$run" || continue
+    # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
+    run_one $run $common
+  done
 }
 
 finish_runs() {  # wait for every started run; exit 1 if any failed
