@@ -12,6 +12,7 @@ it cannot be told, e.g. a LeRobot dataset or a data directory that is not on thi
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -50,7 +51,7 @@ def export_run(run_dir: str | Path, out_base: str | Path, fp16: bool = False) ->
         raise FileNotFoundError(f"{checkpoint} not found: nothing to export")
     cfg = run_config(checkpoint, state["config"])
     check_encoder_unchanged(checkpoint, state.get("encoder_sha256"), encoder_fingerprint(cfg))
-    model = build_model(cfg)
+    model = build_model(replace(cfg, init_model=None))  # the checkpoint's predictor replaces any init_model's
     model.predictor.load_state_dict(state["predictor"])
     model.eval()
     meta = {"trained_by": "training.posttrain", "config": state["config"], "step": int(state["step"]),

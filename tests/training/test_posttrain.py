@@ -49,3 +49,17 @@ def test_init_model_starts_the_predictor_from_a_saved_world_model(tiny_dataset, 
     other = save_world_model(shallow, tmp_path / "other")
     with pytest.raises(ValueError, match="init_model .*other"):
         pt.build_model(_cfg(tiny_dataset, tmp_path, init_model=str(other)))
+
+
+def test_export_of_a_fine_tuned_run_does_not_need_its_init_model(tiny_dataset, tmp_path):
+    """The checkpoint holds the fine-tuned predictor: export rebuilds without reading init_model (which may be gone)."""
+    from training.export import export_run
+    from world_model.checkpoint import load_world_model, save_world_model
+
+    base = save_world_model(pt.build_model(_cfg(tiny_dataset, tmp_path, seed=7)), tmp_path / "init")
+    saved = pt.posttrain(_cfg(tiny_dataset, tmp_path / "run", init_model=str(base)))
+    for suffix in (".safetensors", ".json"):
+        (tmp_path / f"init{suffix}").unlink()
+    exported = load_world_model(export_run(tmp_path / "run", tmp_path / "exported"))
+    for a, b in zip(exported.predictor.parameters(), load_world_model(saved).predictor.parameters()):
+        assert torch.equal(a, b)
