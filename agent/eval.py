@@ -266,11 +266,19 @@ class AgentSpec:
         _check_energy(self.energy)
 
     def identity(self) -> dict[str, Any]:
-        """The fields that make results comparable (recorded in results.json and checked on resume)."""
+        """The fields that make results comparable (recorded in results.json and checked on resume): also every
+        resolved planner setting (so that changed defaults start new results) and, for a learned agent, the SHA-256
+        of the model's weights file (so that a model retrained under the same name or path does not add to the
+        results of the old one)."""
+        from agent.factory import model_fingerprint, resolved_planner_settings
+
         overrides = dict(self.planner_overrides) if self.planner_overrides else {}
         return {"agent_kind": self.kind, "planner": None if self.kind == "random" else self.planner,
                 "planner_overrides": overrides if self.kind != "random" else {},
+                "planner_settings": (None if self.kind == "random"
+                                     else resolved_planner_settings(self.kind, self.planner, overrides)),
                 "model": self.model if self.kind == "learned" else None,
+                "model_sha256": model_fingerprint(self.model) if self.kind == "learned" else None,
                 "bf16": self.bf16 if self.kind == "learned" else None,
                 "device": self.device if self.kind == "learned" else None,
                 "energy": energy_identity(self.energy) if self.kind == "learned" else None, "agent_seed": self.seed}

@@ -5,14 +5,18 @@ parent) and each builds its own env and agent per (task, variant) from the pickl
 depends only on its seed (the env is reset with it and the agent re-seeded), so the per-episode results equal a
 serial run's; only the timing fields differ. Each worker uses ``max(1, torch threads of the parent // N)`` torch
 threads. Finished episodes are handed back one at a time, in completion order, so the caller records each as soon
-as it is done.
+as it is done. A SIGTERM to the parent (e.g. ``kill`` or a job scheduler's stop) ends the workers too: the episodes
+recorded so far stay, and the rest run on the next call.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import pickle
-from typing import Any, Callable
+import signal
+import threading
+from typing import Any, Callable, Iterator
 
 import gymnasium as gym
 import torch
@@ -42,6 +46,30 @@ def _run_job(job: EpisodeJob) -> EpisodeOutcome:
     return _RUNNER.run(job)
 
 
+class Terminated(SystemExit):
+    """The process received SIGTERM (exit status 143, as the default action gives)."""
+
+
+@contextlib.contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """Inside the block, SIGTERM raises :class:`Terminated` in the main thread instead of ending the process on the
+    spot. The default action would skip every ``finally`` and context exit, so a worker pool would outlive its
+    parent. Outside the main thread (where handlers cannot be set) the block changes nothing; the previous handler
+    is restored on leaving."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum: int, frame: Any) -> None:
+        raise Terminated(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def check_picklable(make_agent: Callable[[gym.Env], Any]) -> None:
     """ValueError unless ``make_agent`` can be sent to spawned workers."""
     try:
@@ -58,12 +86,13 @@ def run_parallel(jobs: list[EpisodeJob], make_agent: Callable[[gym.Env], Any], i
     subgoal: the switch rule of subgoal mode (each worker wraps its agents in a SubgoalAgent), or None. Envs are
     built at ``image_size`` px with the ``camera`` preset (passed to gym.make only when not "front").
 
-    An exception in a worker (or in ``on_result``, or Ctrl-C) terminates the pool and propagates; episodes already
-    handed to ``on_result`` are kept by the caller."""
+    An exception in a worker (or in ``on_result``, Ctrl-C or SIGTERM: :class:`Terminated`) terminates the pool and
+    propagates; episodes already handed to ``on_result`` are kept by the caller."""
     check_picklable(make_agent)
     ctx = mp.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init_worker,
-                  initargs=(make_agent, image_size, worker_threads(workers), subgoal, camera)) as pool:
+    with sigterm_raises(), ctx.Pool(workers, initializer=_init_worker,
+                                    initargs=(make_agent, image_size, worker_threads(workers), subgoal,
+                                              camera)) as pool:
         for outcome in pool.imap_unordered(_run_job, jobs, chunksize=1):
             on_result(outcome)
         pool.close()

@@ -1,11 +1,11 @@
 """The results.json of one evaluation directory, safe to resume and to share between concurrent runs.
 
-* Identity: results.json records under ``"run"`` what produced its episodes (agent label and kind, planner and its
-  overrides, model, precision/device request, energy, seed base, image size, camera, max steps, subgoal mode and its
-  switch rule). A run whose identity differs is refused with :class:`ResultsMismatchError` naming the differing
-  fields, so an eval never reports another run's episodes as its own. Files written before identities were recorded are
-  checked on what they hold (label, seed, image size, max steps). A file without episodes (a run that failed
-  before its first one) may be taken over.
+* Identity: results.json records under ``"run"`` what produced its episodes (agent label and kind, planner, its
+  overrides and resolved settings, model and its weights' SHA-256, precision/device request, energy, seed base,
+  image size, camera, max steps, subgoal mode and its switch rule). A run whose identity differs is refused with
+  :class:`ResultsMismatchError` naming the differing fields, so an eval never reports another run's episodes as its
+  own. Files written before identities were recorded are checked on what they hold (label, seed, image size, max
+  steps). A file without episodes (a run that failed before its first one) may be taken over.
 * Concurrency: every read-modify-write of results.json happens under an exclusive ``fcntl.flock`` on
   ``<out_dir>/.results.lock`` and re-reads the file first, and the atomic replace uses a temporary name unique to the
   writer. Runs with the same identity into one directory (e.g. one per task, or a rerun) therefore merge without
@@ -16,7 +16,9 @@
   ``"<env id>@<variant>"``. Variants are not part of the run identity (like tasks, more can be added to a directory
   later), but a stored entry whose ``env_kwargs`` differ from the variant's current definition is refused.
 * Fields added to the run identity later (``subgoals``, ``camera``) read as their default (:data:`IDENTITY_DEFAULTS`)
-  in files written before them, so such files resume.
+  in files written before them, so such files resume. The model weights' SHA-256 (``model_sha256``) and the resolved
+  planner settings (``planner_settings``) are compared only where the stored run recorded them: older files cannot
+  tell which weights or defaults they used.
 * Strict JSON: summaries hold ``null`` (never NaN) for undefined means and the file is written with
   ``allow_nan=False``.
 """
@@ -42,6 +44,8 @@ NOMINAL = "nominal"
 VARIANT_SEPARATOR = "@"
 # run-identity fields added later -> value of older runs (they rendered with the "front" camera)
 IDENTITY_DEFAULTS: dict[str, Any] = {"subgoals": None, "camera": "front"}
+# run-identity fields added later that older runs did not know (not compared when the stored run lacks them)
+IDENTITY_UNKNOWN_IF_ABSENT = ("model_sha256", "planner_settings")
 
 
 class ResultsMismatchError(ValueError):
@@ -176,6 +180,7 @@ def identity_differences(stored: Mapping[str, Any], identity: Mapping[str, Any])
     new = to_json_value(dict(identity))
     if isinstance(recorded, dict):
         old = {**{k: v for k, v in IDENTITY_DEFAULTS.items() if k in new}, **old}
+        new = {k: v for k, v in new.items() if k in old or k not in IDENTITY_UNKNOWN_IF_ABSENT}
     keys = sorted(set(old) | set(new)) if isinstance(recorded, dict) else sorted(old)
     missing = "<unset>"
     return [f"{key}: {old.get(key, missing)!r} -> {new.get(key, missing)!r}"

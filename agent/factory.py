@@ -6,6 +6,7 @@ A learned agent is refused for an env whose images differ from the model's train
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ SHIPPED_MODEL = "sim_reach"  # what model="shipped" means (a name in world_model
 
 def resolve_model_path(model: str) -> Path:
     """"shipped" -> world_model/weights/<SHIPPED_MODEL>; the name of shipped weights (``sim_reach``,
-    ``sim_multitask``) -> world_model/weights/<name>; else a path base (with or without .safetensors)."""
+    ``sim_multitask``, ``sim_multitask_distilled``) -> world_model/weights/<name>; else a path base (with or without .safetensors)."""
     from world_model.pretrained import available_weights, pretrained_path
 
     if model == "shipped":
@@ -61,6 +62,39 @@ def resolve_model_path(model: str) -> Path:
     if not base.with_suffix(".safetensors").exists():
         raise FileNotFoundError(f"world model {model!r}: {base.with_suffix('.safetensors')} does not exist")
     return base
+
+
+def resolved_planner_settings(kind: str, planner: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every field of the planner config ``make_agent`` builds for a ``kind`` ("learned" or "oracle") agent:
+    the planner's own defaults, then this package's defaults for that agent (:data:`CPU_PLANNER_DEFAULTS`,
+    :data:`ORACLE_PLANNER_DEFAULTS`), then ``overrides``. Recorded with results, so that a change of the defaults
+    does not mix results planned with different settings."""
+    import dataclasses
+
+    from planners import PLANNERS
+
+    table = ORACLE_PLANNER_DEFAULTS if kind == "oracle" else CPU_PLANNER_DEFAULTS
+    opts = {**planner_defaults(table, planner), **(overrides or {})}
+    cfg_cls = PLANNERS[planner][1]
+    unknown = set(opts) - {f.name for f in dataclasses.fields(cfg_cls)}
+    if unknown:
+        raise ValueError(f"unknown {planner} config fields {sorted(unknown)}")
+    return dataclasses.asdict(cfg_cls(**opts))
+
+
+def model_fingerprint(model: str) -> str | None:
+    """Hex SHA-256 of the weights file of the world model ``model`` ("shipped", a shipped name or a path), so that
+    results of a model whose weights changed under the same name are told apart; None when no such model exists
+    (building the agent then fails, naming it)."""
+    try:
+        path = resolve_model_path(model).with_suffix(".safetensors")
+    except FileNotFoundError:
+        return None
+    digest = hashlib.sha256()  # ~0.1 s for the shipped models
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def model_view(path: str | Path) -> tuple[int, str]:

@@ -1,23 +1,43 @@
 #!/usr/bin/env bash
-# The evaluations of docs/manipulation.md "A scene-invariant encoder by distillation" (session 9): learned + CEM on
-# FrankaReach-v0 under the robustness variants, and reach-with-object with the steady-gripper planner settings of
-# session 8, for a distilled model (MODEL=<path base>, default runs/distill_keepcam/model from
-# scripts/train_sim_multitask_distilled.sh). 50 episodes per variant, seeds 1000-1049, fp32, JOBS in parallel.
-# ~20 min (reach) and ~30 min (reach-with-object) on 2 cores. Results in OUT/<run>/results.json (resumable);
-# ROWS="<run names>" runs only those.
+# The evaluations of the shipped sim_multitask_distilled world model (docs/manipulation.md "The distilled model
+# shipped", README "sim_multitask_distilled"), or of another distilled model (MODEL=<name or path base>, e.g.
+# runs/distill_keepcam/model, the student before the predictor fine-tune): learned agent, fp32, EPISODES (50)
+# seeded episodes per task and variant (seeds 1000-1049). Each run writes OUT/<run>/results.json (resumable) and
+# OUT/<run>.log; ROWS="<run names>" runs only those, JOBS runs at once with one torch thread each. Wall time per run
+# with one job on the 2-core development machine: reach ~4 min per variant, grasp ~10 min, reach-with-object ~5 min
+# (steady-gripper settings ~12 min), pick-and-place ~15 min (CEM) to ~22 min (MPPI) per 50 episodes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
 export MUJOCO_GL=${MUJOCO_GL:-egl} OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 EPISODES=${EPISODES:-50}
 JOBS=${JOBS:-2}
-MODEL=${MODEL:-runs/distill_keepcam/model}  # runs/distill_keepcam_posttrain/model: the fine-tuned one
+MODEL=${MODEL:-sim_multitask_distilled}
 OUT=${OUT:-outputs/distilled}
-COMMON="agent=learned model=$MODEL planner=cem seed=1000 bf16=false video=false jobs=$JOBS"
+COMMON="agent=learned model=$MODEL seed=1000 bf16=false video=false jobs=1"
+SUB="subgoals=true subgoal_steps=12 subgoal_plateau_patience=2"  # the switch rule of docs/manipulation.md
+STEADY="energy.all_frames=true planner_overrides={horizon:3,gripper_init_std:0.2}"  # session 8's carrying settings
 runs=(
-  "reach tasks=[FrankaReach-v0] variants=[nominal,lighting,camera,all,colors] label=learned+cem+distilled_keepcam"
-  "rwo tasks=[FrankaReachWithObject-v0] variants=[nominal,lighting,camera] energy.all_frames=true
-   planner_overrides={horizon:3,gripper_init_std:0.2} label=learned+cem+h3+allframes+g02+distilled_keepcam"
+  "reach_cem tasks=[FrankaReach-v0] planner=cem label=learned+cem
+   variants=[nominal,lighting,colors,camera,distractors,noise,all,far_goals]"
+  "reach_rwo_mppi tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=mppi label=learned+mppi"
+  "rwo_cem tasks=[FrankaReachWithObject-v0] planner=cem label=learned+cem"
+  "rwo_steady tasks=[FrankaReachWithObject-v0] planner=cem $STEADY label=learned+cem+h3+allframes+g02
+   variants=[nominal,lighting,camera,all]"
+  "grasp_cem_subgoals tasks=[FrankaGrasp-v0] planner=cem $SUB label=learned+cem+subgoals
+   variants=[nominal,lighting,camera]"
+  "grasp_mppi_subgoals tasks=[FrankaGrasp-v0] planner=mppi $SUB label=learned+mppi+subgoals"
+  "pp_cem_subgoals tasks=[FrankaPickPlace-v0] planner=cem $SUB label=learned+cem+subgoals"
+  "pp_mppi_subgoals tasks=[FrankaPickPlace-v0] planner=mppi $SUB label=learned+mppi+subgoals"
 )
 source scripts/eval_runs.sh
-run_rows "$COMMON" "${runs[@]}"
+check_rows "${runs[@]}"
+for run in "${runs[@]}"; do
+  selected "$run" || continue
+  # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
+  start_run $run $COMMON
+done
+finish_runs
+# shellcheck disable=SC2046  # one argument per results directory
+python3 -m agent.report $(for r in "${runs[@]}"; do d="$OUT/${r%% *}"; [ -f "$d/results.json" ] && echo "$d"; done) \
+  | tee "$OUT/table.md"

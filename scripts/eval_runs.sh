@@ -1,8 +1,8 @@
-# Sourced by scripts/reproduce_results.sh, scripts/eval_sim_multitask.sh, scripts/eval_planner_gripper.sh and
-# scripts/eval_on_gpu_machine.sh: run vjepa-eval evaluations JOBS at a time, each into $OUT/<name>/ with its log in
-# $OUT/<name>.log. Needs OUT, EPISODES and JOBS set; EVAL_TIMEOUT=<seconds> (optional) stops each evaluation after
-# that long (its results so far stay). check_rows / selected pick the runs named in ROWS from a list of runs;
-# run_rows runs those one after another.
+# Sourced by scripts/reproduce_results.sh, scripts/eval_sim_multitask.sh, scripts/eval_planner_gripper.sh,
+# scripts/eval_distilled.sh and scripts/eval_on_gpu_machine.sh: run vjepa-eval evaluations JOBS at a time, each
+# into $OUT/<name>/ with its log in $OUT/<name>.log. Needs OUT, EPISODES and JOBS set; EVAL_TIMEOUT=<seconds>
+# (optional) stops each evaluation after that long (its results so far stay). check_rows / selected pick the runs
+# named in ROWS from a list of runs; run_rows runs those one after another.
 EVAL_STATUS=0
 
 run_one() {  # name, then vjepa-eval overrides (they come after episodes=$EPISODES, so an episodes= of theirs wins)

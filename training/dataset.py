@@ -194,6 +194,21 @@ def check_uniform(root: str | Path, episodes: list[Episode], paths: list[Path]) 
                 f"and camera per dataset directory")
 
 
+def check_compatible_datasets(datasets: list[tuple[str, Episode]]) -> None:
+    """MixedDatasetError naming the first dataset (name, one of its episodes) whose task, frame size or camera
+    differs from the first one's: several datasets trained on together must share them, as one directory must."""
+    name0, ep0 = datasets[0]
+    first = _signature(ep0)
+    for name, ep in datasets[1:]:
+        other = _signature(ep)
+        if other != first:
+            raise MixedDatasetError(
+                f"datasets do not match: {name} has task {other[0]!r} with {other[1][0]}x{other[1][1]} frames "
+                f"(camera {other[2]!r}), {name0} has task {first[0]!r} with {first[1][0]}x{first[1][1]} frames "
+                f"(camera {first[2]!r}); train together only datasets of one task (or task mix), image size and "
+                f"camera")
+
+
 class ClipDataset(Dataset):
     """Fixed-length clips of ``frames_per_clip`` consecutive frames (stride 1) from a list of episodes.
 

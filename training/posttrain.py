@@ -24,6 +24,7 @@ from tqdm import tqdm
 from training.distributed import (DistContext, barrier, check_device_name, check_same_on_all_ranks,
                                   distributed_context, env_world_size, global_mean, micro_batch_size,
                                   quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
+from training.dataset import check_compatible_datasets
 from training.lerobot import DATA_FORMATS, load_training_episodes
 from training.precision import autocast, check_precision, with_precision
 from training.schedule import restore_loop_state, training_loop_state
@@ -46,6 +47,8 @@ SHARED_FILES_HINT = "every process must see the same out_dir and data_dir (a sha
 @dataclass(frozen=True)
 class PosttrainConfig:
     data_dir: str = "data/reach"
+    # more datasets of the same format, task mix, frame size and camera, trained on together with data_dir
+    extra_data_dirs: tuple[str, ...] = ()
     data_format: str = "npz"  # "npz": training.dataset episodes; "lerobot": a LeRobot v3 dataset (training.lerobot)
     out_dir: str = "runs/posttrain"
     model: str = "sim_tiny"  # world_model.model.WORLD_MODEL_CONFIGS name
@@ -72,6 +75,7 @@ class PosttrainConfig:
         owner = type(self).__name__
         for name in ("data_dir", "out_dir", "model"):
             check_str(owner, name, getattr(self, name))
+        check_dir_list(self)
         check_str(owner, "encoder_checkpoint", self.encoder_checkpoint, optional=True)
         check_str(owner, "init_model", self.init_model, optional=True)
         if self.data_format not in DATA_FORMATS:
@@ -91,6 +95,37 @@ class PosttrainConfig:
         check_file_name(owner, "save_name", self.save_name)
         if self.stop_after is not None:
             check_int(owner, "stop_after", self.stop_after, 1)
+
+
+def check_dir_list(cfg: PosttrainConfig) -> None:
+    """``extra_data_dirs`` is a list or tuple of non-empty strings (stored as a tuple); a bare string is refused
+    (it would be read as its characters)."""
+    owner, value = type(cfg).__name__, cfg.extra_data_dirs
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{owner}.extra_data_dirs must be a list of directories, got {value!r} (one directory: "
+                         f"extra_data_dirs=[{value}])")
+    object.__setattr__(cfg, "extra_data_dirs", tuple(value))
+    for i, item in enumerate(cfg.extra_data_dirs):
+        check_str(owner, f"extra_data_dirs[{i}]", item)
+
+
+def data_dirs(cfg: PosttrainConfig) -> tuple[str, ...]:
+    """Every dataset the run trains on: ``data_dir``, then ``extra_data_dirs``."""
+    return (cfg.data_dir, *cfg.extra_data_dirs)
+
+
+def load_posttrain_episodes(cfg: PosttrainConfig) -> tuple[list, list[str]]:
+    """The episodes of every dataset of the run (in order) and the corrupt ones skipped; each dataset must hold
+    whole clips, and all must share task mix, frame size and camera (MixedDatasetError naming the odd one)."""
+    episodes, bad, firsts = [], [], []
+    for root in data_dirs(cfg):
+        eps, skipped = load_training_episodes(root, cfg.data_format)
+        check_episode_lengths(eps, root, cfg.frames_per_clip)
+        firsts.append((root, eps[0]))
+        episodes += eps
+        bad += skipped
+    check_compatible_datasets(firsts)
+    return episodes, bad
 
 
 def encoder_fingerprint(cfg: PosttrainConfig) -> str | None:
@@ -263,9 +298,8 @@ def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
     if state is not None:
         check_encoder_unchanged(out / "last.pt", state.get("encoder_sha256"), encoder_sha)
     with quiet_unless_main(ctx):
-        episodes, bad = load_training_episodes(cfg.data_dir, cfg.data_format)
+        episodes, bad = load_posttrain_episodes(cfg)
     check_same_on_all_ranks(ctx, "the number of training episodes", len(episodes), SHARED_FILES_HINT)
-    check_episode_lengths(episodes, cfg.data_dir, cfg.frames_per_clip)
     model = build_model(cfg).to(ctx.device)
     t0 = time.perf_counter()
     latents = encode_dataset(model, episodes, show=ctx.is_main)

@@ -12,7 +12,8 @@ import pytest
 import envs  # noqa: F401 - registers the env ids
 from agent.energy import EnergyConfig
 from agent.eval import AgentSpec, EvalConfig, format_table, run_suite
-from agent.eval_results import ResultsMismatchError, ResultsStore, summarise
+from agent.eval_results import (ResultsMismatchError, ResultsStore, identity_differences, summarise,
+                                to_json_value)
 from agent.factory import make_agent
 from agent.report import markdown_table
 
@@ -239,3 +240,51 @@ def test_f1_results_without_episodes_do_not_block_a_corrected_run(tmp_path):
                   AgentSpec(kind="learned", model=str(tmp_path / "typo"), seed=1000), "learned+cem")
     res = _random_run(tmp_path)
     assert res["run"]["agent_kind"] == "random" and res["tasks"]["FrankaReach-v0"]["summary"]["episodes"] == 1
+
+
+def test_model_weights_sha256_in_identity(tmp_path):
+    """A model retrained under the same path is another run (its weights' SHA-256 differs); results stored before
+    the field existed still resume, since they cannot tell which weights they used."""
+    import shutil
+
+    from agent.factory import resolve_model_path
+
+    src = resolve_model_path("shipped").with_suffix(".safetensors")
+    base = tmp_path / "wm"
+    shutil.copy(src, base.with_suffix(".safetensors"))
+    shutil.copy(src.with_suffix(".json"), base.with_suffix(".json"))
+    spec = AgentSpec(kind="learned", model=str(base))
+    first = spec.identity()
+    assert len(first["model_sha256"]) == 64 and AgentSpec(kind="learned", model="a").identity()["model_sha256"] is None
+    stored = {"run": to_json_value({"label": "x", **first}), "tasks": {"FrankaReach-v0": {"episodes": [{"seed": 1}]}}}
+    assert identity_differences(stored, {"label": "x", **first}) == []
+    data = bytearray(base.with_suffix(".safetensors").read_bytes())
+    data[-1] ^= 1  # another weight value, same file size
+    base.with_suffix(".safetensors").write_bytes(bytes(data))
+    second = spec.identity()
+    assert second["model_sha256"] != first["model_sha256"]
+    assert [d.split(":")[0] for d in identity_differences(stored, {"label": "x", **second})] == ["model_sha256"]
+    old = {**stored, "run": {k: v for k, v in stored["run"].items() if k != "model_sha256"}}
+    assert identity_differences(old, {"label": "x", **second}) == []
+
+
+def test_resolved_planner_settings_in_identity(monkeypatch):
+    """Results record every planner setting as resolved (package defaults + overrides): a later change of the
+    defaults makes a new run, not more episodes of the old one; files from before the field still resume."""
+    import agent.factory as factory
+
+    learned = AgentSpec(kind="learned", planner="cem", model="a", planner_overrides={"horizon": 3}).identity()
+    settings = learned["planner_settings"]
+    assert settings["horizon"] == 3 and settings["samples"] == factory.CPU_PLANNER_DEFAULTS["cem"]["samples"]
+    assert "init_std" in settings  # the planner's own defaults too, not only the package's table
+    oracle = AgentSpec(kind="oracle", planner="mppi").identity()["planner_settings"]
+    assert oracle["samples"] == factory.ORACLE_PLANNER_DEFAULTS["mppi"]["samples"]
+    assert AgentSpec(kind="random").identity()["planner_settings"] is None
+    stored = {"run": to_json_value({"label": "x", **learned}), "tasks": {"FrankaReach-v0": {"episodes": [{"seed": 1}]}}}
+    monkeypatch.setitem(factory.CPU_PLANNER_DEFAULTS, "cem", {**factory.CPU_PLANNER_DEFAULTS["cem"], "samples": 96})
+    changed = AgentSpec(kind="learned", planner="cem", model="a", planner_overrides={"horizon": 3}).identity()
+    assert [d.split(":")[0] for d in identity_differences(stored, {"label": "x", **changed})] == ["planner_settings"]
+    old = {**stored, "run": {k: v for k, v in stored["run"].items() if k != "planner_settings"}}
+    assert identity_differences(old, {"label": "x", **changed}) == []
+    with pytest.raises(ValueError, match="unknown cem config fields"):
+        AgentSpec(kind="learned", planner="cem", model="a", planner_overrides={"horizn": 3}).identity()

@@ -100,3 +100,79 @@ def test_agent_spec_passes_bf16_and_device_to_make_agent(monkeypatch):
     AgentSpec(kind="learned", planner="mppi", model="m", seed=7, bf16=False, device="cpu")("ENV")
     assert seen["args"] == ("learned", "ENV", "mppi", {}, "m", 7)
     assert seen["kwargs"]["bf16"] is False and seen["kwargs"]["device"] == "cpu"
+
+
+class ParkingAgent(RandomAgent):
+    """Runs its worker's first episode normally, then records its pid under $PARK_DIR and sleeps in act (a long
+    planning step)."""
+
+    episodes = 0
+
+    def reset(self):
+        ParkingAgent.episodes += 1
+        super().reset()
+
+    def act(self, obs, goal):
+        import os
+        import time
+        from pathlib import Path
+
+        if ParkingAgent.episodes > 2:  # one reset at build time, one per episode
+            Path(os.environ["PARK_DIR"], str(os.getpid())).touch()
+            time.sleep(120)
+        return super().act(obs, goal)
+
+
+def parking_factory(env):
+    return ParkingAgent(env.action_space, seed=1000)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (an orphan's zombie may wait for a busy init)."""
+    from pathlib import Path
+
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def test_sigterm_ends_the_workers_and_keeps_finished_episodes(tmp_path):
+    """SIGTERM to a jobs=2 evaluation ends its spawned workers too (the default action would orphan them, still
+    planning) with exit status 143; the episodes finished before it stay in results.json."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    park = tmp_path / "parked"
+    park.mkdir()
+    code = ("from agent.eval import EvalConfig, run_suite\n"
+            "from tests.agent.test_eval_parallel import parking_factory\n"
+            f"cfg = EvalConfig(episodes=6, max_steps=2, video=False, jobs=2, out_dir={str(tmp_path / 'out')!r})\n"
+            "run_suite(cfg, parking_factory, 'random')\n")
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=repo, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env={**os.environ, "PARK_DIR": str(park), "PYTHONPATH": str(repo)})
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(park.iterdir())) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers = [int(p.name) for p in park.iterdir()]
+        assert len(workers) == 2, proc.stderr.read().decode()[-2000:] if proc.poll() is not None else workers
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 30
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for p in park.iterdir():
+            if _alive(int(p.name)):
+                os.kill(int(p.name), signal.SIGKILL)
+    kept = json.loads((tmp_path / "out" / "results.json").read_text())["tasks"]["FrankaReach-v0"]["episodes"]
+    assert len(kept) == 2  # each worker's first episode

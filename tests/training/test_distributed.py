@@ -48,7 +48,12 @@ def pre_cfg(data: Path, out: Path, **kw) -> PretrainConfig:
 
 def cli_args(cfg) -> list[str]:
     """``key=value`` overrides reproducing ``cfg`` on the command line."""
-    return [f"{k}={'null' if v is None else v}" for k, v in asdict(cfg).items()]
+    def text(v):
+        if isinstance(v, (list, tuple)):
+            return "[" + ",".join(map(str, v)) + "]"
+        return "null" if v is None else v
+
+    return [f"{k}={text(v)}" for k, v in asdict(cfg).items()]
 
 
 def torchrun(prog: str, cfg, nproc: int = 2) -> subprocess.CompletedProcess:

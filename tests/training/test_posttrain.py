@@ -63,3 +63,42 @@ def test_export_of_a_fine_tuned_run_does_not_need_its_init_model(tiny_dataset, t
     exported = load_world_model(export_run(tmp_path / "run", tmp_path / "exported"))
     for a, b in zip(exported.predictor.parameters(), load_world_model(saved).predictor.parameters()):
         assert torch.equal(a, b)
+
+
+def test_extra_data_dirs_train_on_several_datasets(tiny_dataset, tmp_path):
+    """extra_data_dirs: every dataset's episodes, in order; a list from the command line becomes a tuple."""
+    from omegaconf import OmegaConf
+
+    from training.cli import to_dataclass
+    from training.dataset import list_episodes
+
+    cfg = to_dataclass(PosttrainConfig, OmegaConf.create({"data_dir": str(tiny_dataset),
+                                                          "extra_data_dirs": [str(tiny_dataset)]}))
+    assert cfg.extra_data_dirs == (str(tiny_dataset),)
+    episodes, bad = pt.load_posttrain_episodes(_cfg(tiny_dataset, tmp_path, extra_data_dirs=[str(tiny_dataset)]))
+    single, _ = pt.load_posttrain_episodes(_cfg(tiny_dataset, tmp_path))
+    assert len(single) == len(list_episodes(tiny_dataset)) and len(episodes) == 2 * len(single) and not bad
+    assert all((a.frames == b.frames).all() for a, b in zip(episodes[len(single):], single))
+
+
+def test_extra_data_dirs_refuse_bad_input(tiny_dataset, tmp_path):
+    """A bare string, an empty name and a dataset of another camera are refused, naming the problem."""
+    import json
+    import shutil
+
+    import pytest
+
+    from training.dataset import MixedDatasetError
+
+    with pytest.raises(ValueError, match="must be a list of directories"):
+        _cfg(tiny_dataset, tmp_path, extra_data_dirs=str(tiny_dataset))
+    with pytest.raises(ValueError, match=r"extra_data_dirs\[1\]"):
+        _cfg(tiny_dataset, tmp_path, extra_data_dirs=[str(tiny_dataset), ""])
+    other = tmp_path / "other_camera"
+    shutil.copytree(tiny_dataset, other)
+    for meta in other.glob("*/meta.json"):
+        meta.write_text(json.dumps({**json.loads(meta.read_text()), "camera": "workspace"}))
+    with pytest.raises(MixedDatasetError, match="other_camera .*camera 'workspace'"):
+        pt.load_posttrain_episodes(_cfg(tiny_dataset, tmp_path, extra_data_dirs=[str(other)]))
+    with pytest.raises(FileNotFoundError):
+        pt.load_posttrain_episodes(_cfg(tiny_dataset, tmp_path, extra_data_dirs=[str(tmp_path / "missing")]))
