@@ -23,7 +23,7 @@ runs=(
   "reach_rwo_mppi tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=mppi label=learned+mppi"
   "rwo_cem tasks=[FrankaReachWithObject-v0] planner=cem label=learned+cem"
   "rwo_steady tasks=[FrankaReachWithObject-v0] planner=cem $STEADY label=learned+cem+h3+allframes+g02
-   variants=[nominal,lighting,camera,all]"
+   variants=[nominal,lighting,colors,camera,distractors,noise,all]"
   "grasp_cem_subgoals tasks=[FrankaGrasp-v0] planner=cem $SUB label=learned+cem+subgoals
    variants=[nominal,lighting,camera]"
   "grasp_mppi_subgoals tasks=[FrankaGrasp-v0] planner=mppi $SUB label=learned+mppi+subgoals"
