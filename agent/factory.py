@@ -6,7 +6,6 @@ A learned agent is refused for an env whose images differ from the model's train
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -65,37 +64,32 @@ def resolve_model_path(model: str) -> Path:
     return base
 
 
+def agent_planner(kind: str, planner: str, overrides: dict[str, Any] | None = None):
+    """The planner ``make_agent`` gives a ``kind`` ("learned" or "oracle") agent: ``planner`` with this package's
+    defaults for that agent (:data:`CPU_PLANNER_DEFAULTS`, :data:`ORACLE_PLANNER_DEFAULTS`), then ``overrides``."""
+    table = ORACLE_PLANNER_DEFAULTS if kind == "oracle" else CPU_PLANNER_DEFAULTS
+    return make_planner(planner, paper_bounds(), **{**planner_defaults(table, planner), **(overrides or {})})
+
+
 def resolved_planner_settings(kind: str, planner: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Every field of the planner config ``make_agent`` builds for a ``kind`` ("learned" or "oracle") agent:
-    the planner's own defaults, then this package's defaults for that agent (:data:`CPU_PLANNER_DEFAULTS`,
-    :data:`ORACLE_PLANNER_DEFAULTS`), then ``overrides``. Recorded with results, so that a change of the defaults
-    does not mix results planned with different settings."""
+    """Every field of the config of :func:`agent_planner` (the planner's own defaults included). Recorded with
+    results, so that a change of the defaults does not mix results planned with different settings."""
     import dataclasses
 
-    from planners import PLANNERS
-
-    table = ORACLE_PLANNER_DEFAULTS if kind == "oracle" else CPU_PLANNER_DEFAULTS
-    opts = {**planner_defaults(table, planner), **(overrides or {})}
-    cfg_cls = PLANNERS[planner][1]
-    unknown = set(opts) - {f.name for f in dataclasses.fields(cfg_cls)}
-    if unknown:
-        raise ValueError(f"unknown {planner} config fields {sorted(unknown)}")
-    return dataclasses.asdict(cfg_cls(**opts))
+    return dataclasses.asdict(agent_planner(kind, planner, overrides).config)
 
 
 def model_fingerprint(model: str) -> str | None:
     """Hex SHA-256 of the weights file of the world model ``model`` ("shipped", a shipped name or a path), so that
     results of a model whose weights changed under the same name are told apart; None when no such model exists
     (building the agent then fails, naming it)."""
+    from training.state import file_sha256
+
     try:
         path = resolve_model_path(model).with_suffix(".safetensors")
     except FileNotFoundError:
         return None
-    digest = hashlib.sha256()  # ~0.1 s for the shipped models
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(path)  # ~0.1 s for the shipped models
 
 
 def model_view(path: str | Path) -> tuple[int, str]:
@@ -161,8 +155,7 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
     if kind == "random":
         return RandomAgent(env.action_space, seed=seed)
     if kind == "oracle":
-        opts = {**planner_defaults(ORACLE_PLANNER_DEFAULTS, planner), **overrides}
-        return OracleAgent(env, make_planner(planner, paper_bounds(), **opts), seed=seed)
+        return OracleAgent(env, agent_planner(kind, planner, overrides), seed=seed)
     if kind != "learned":
         raise ValueError(f"unknown agent kind {kind!r}; choose learned, oracle or random")
     from world_model.checkpoint import load_world_model
@@ -173,8 +166,7 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
     dev = resolve_device(device)
     precision = resolve_precision(bf16, dev)
     wm = load_world_model(path, device=dev, autocast_bf16=precision.bf16)
-    opts = {**planner_defaults(CPU_PLANNER_DEFAULTS, planner), **overrides}
-    agent = Agent(wm, make_planner(planner, paper_bounds(), **opts), AgentConfig(energy=energy, seed=seed),
+    agent = Agent(wm, agent_planner(kind, planner, overrides), AgentConfig(energy=energy, seed=seed),
                   action_space=env.action_space)
     agent.precision = precision
     return agent
