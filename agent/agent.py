@@ -2,6 +2,9 @@
 
 ``Agent(world_model, planner).act(obs, goal) -> action`` works in any Gymnasium loop (receding-horizon MPC).
 Actions/states follow envs.conventions (base frame, metres, radians, gripper in [0, 1]).
+A camera-conditioned world model (``world_model.camera_conditioned``) also needs the pose of the camera the
+observations come from: ``agent.set_camera_pose(pose)`` (``envs.camera_pose``: ``env.unwrapped.camera_pose()`` in
+sim, the calibrated pose of a real camera), once per camera placement; planning without it raises ValueError.
 """
 
 from __future__ import annotations
@@ -57,7 +60,30 @@ class Agent:
         self._goal_z: torch.Tensor | None = None
         self._goal_state: torch.Tensor | None = None
         self.precision = None  # world_model.precision.PrecisionChoice, set by agent.factory.make_agent
+        self.camera_pose: np.ndarray | None = None  # (10,) envs.camera_pose vector; kept across reset()
         self.reset()
+
+    @property
+    def needs_camera_pose(self) -> bool:
+        """Whether the world model is conditioned on the camera pose (then :meth:`set_camera_pose` first)."""
+        return bool(getattr(self.world_model, "camera_conditioned", False))
+
+    def set_camera_pose(self, pose: np.ndarray | None) -> None:
+        """The pose (10,) of the camera the observations and goal images come from (``envs.camera_pose``, base
+        frame), or None. ValueError for a world model without camera input (the pose would be ignored) or a
+        vector of the wrong size."""
+        if pose is None:
+            self.camera_pose = None
+            return
+        if not self.needs_camera_pose:
+            raise ValueError("this agent's world model is not conditioned on the camera pose")
+        from envs.camera_pose import CAMERA_POSE_DIM
+
+        pose = np.asarray(pose, dtype=np.float32)
+        if pose.shape != (CAMERA_POSE_DIM,) or not np.isfinite(pose).all():
+            raise ValueError(f"camera pose must be {CAMERA_POSE_DIM} finite numbers (envs.camera_pose), got "
+                             f"shape {pose.shape}")
+        self.camera_pose = pose
 
     def runtime_info(self) -> dict:
         """Where and how the world model runs (for results JSON): device, precision (and why), CPU, threads."""
@@ -97,7 +123,8 @@ class Agent:
             b, s, h, a = actions.shape
             flat = actions.reshape(b * s, h, a)  # (S, H, 7)
             states = integrate_sequence(state0, flat)  # (S, H, 7) state before each action
-            pred = self.world_model.rollout(z0, flat, states)  # (S, H, N, D)
+            camera = {} if self.camera_pose is None else {"camera_pose": self.camera_pose}
+            pred = self.world_model.rollout(z0, flat, states, **camera)  # (S, H, N, D)
             energy = latent_energy(pred, goal_z, cfg.all_frames, cfg.norm)
             if cfg.state_weight and self._goal_state is not None:
                 final = integrate_action(states[:, -1], flat[:, -1])

@@ -334,6 +334,8 @@ def run_episode(env: gym.Env, agent, seed: int, max_steps: int, video_path: Path
     obs, info = env.reset(seed=seed)
     goal = info["goal"]
     agent.reset()
+    if getattr(_inner_agent(agent), "needs_camera_pose", False):  # this episode's camera (jittered or not)
+        _inner_agent(agent).set_camera_pose(env.unwrapped.camera_pose())
     frames = [obs["image"]]
     initial = info["task_distance"]
     steps, success = 0, bool(info["is_success"])

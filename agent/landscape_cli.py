@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         obs, info = env.reset(seed=args.seed)
         agent = make_agent("learned", env, "cem", {}, args.model)
+        if agent.needs_camera_pose:
+            agent.set_camera_pose(env.unwrapped.camera_pose())
         land = energy_landscape(agent, obs, info["goal"], args.extent, args.points)
     finally:
         env.close()

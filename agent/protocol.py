@@ -25,5 +25,8 @@ class LatentWorldModel(Protocol):
         actions, states: (B, T0 - 1 + H, 7) conditioning for every frame from the first context frame on;
             action t moves frame t to frame t + 1; states follow :mod:`envs.conventions`.
         returns: predicted latents of frames T0 .. T0 + H - 1, shape (B, H, N, D).
+
+        A model with ``camera_conditioned = True`` also takes ``camera_pose=`` (``envs.camera_pose`` vector); the
+        agent passes it only once ``Agent.set_camera_pose`` was called.
         """
         ...

@@ -25,6 +25,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from envs import exit_close
+from envs.camera_pose import mujoco_camera_pose
 from envs.conventions import EULER_SEQ, integrate_action
 from envs.randomization import SceneRandomization, SceneRandomizer, add_randomization_assets, resolve_randomization
 from envs.scene import (FINGER_ACTUATORS, GRIPPER_OPEN_WIDTH, HOME_QPOS, SECOND_CAMERA, SceneConfig, build_model,
@@ -238,6 +239,12 @@ class FrankaEnv(gym.Env):
             return self.render_image()
         with self._randomizer.nominal_view(self.data, keep_camera=keep_camera):
             return self.render_image()
+
+    def camera_pose(self) -> np.ndarray:
+        """(10,) float32 pose of the camera the agent sees through in this episode (``envs.camera_pose``: position,
+        optical axis, image up, vertical field of view; base frame), jitter of a randomised camera included. For a
+        stacked two-view preset: the upper view's."""
+        return mujoco_camera_pose(self.model, self.data, "front")
 
     def _obs(self) -> dict[str, np.ndarray]:
         return {"image": self.camera_image(), "state": self.current_state().astype(np.float32)}

@@ -53,7 +53,39 @@ def build_parser() -> argparse.ArgumentParser:
                              "and ends the episode (active in --dry-run too)")
     parser.add_argument("--no-prompt", action="store_true")
     parser.add_argument("--out", default="runs/deploy")
+    parser.add_argument("--camera-pose", default=None,
+                        help="JSON file with the calibrated camera pose, for a camera-conditioned model: "
+                             '{"rotation": 3x3 camera-to-base rotation (OpenCV axes: x right, y down, z forward), '
+                             '"position": [x, y, z] metres in the robot base frame, "fovy_deg": vertical field of view}')
     return parser
+
+
+def read_camera_pose(path: str | Path) -> np.ndarray:
+    """The (10,) ``envs.camera_pose`` vector of a calibration file (see ``--camera-pose``); ValueError naming the
+    file and what is wrong."""
+    import json
+
+    from envs.camera_pose import opencv_camera_pose
+
+    try:
+        data = json.loads(Path(path).read_text())
+        rotation, position, fovy = data["rotation"], data["position"], float(data["fovy_deg"])
+        return opencv_camera_pose(np.asarray(rotation, dtype=np.float64), np.asarray(position), math.radians(fovy))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"--camera-pose {path}: {type(exc).__name__}: {exc} (expected JSON with rotation (3x3), "
+                         f"position (3) and fovy_deg)") from exc
+
+
+def give_camera_pose(agent, args: argparse.Namespace) -> None:
+    """Hand the calibrated camera pose to a camera-conditioned agent; ValueError when the model needs one and
+    --camera-pose is missing, or --camera-pose is given for a model without camera input."""
+    needs = bool(getattr(agent, "needs_camera_pose", False))
+    if needs and args.camera_pose is None:
+        raise ValueError(f"model {args.model!r} is conditioned on the camera pose: pass --camera-pose <calibration.json>")
+    if args.camera_pose is not None:
+        if not needs:
+            raise ValueError(f"--camera-pose given, but model {args.model!r} does not use the camera pose")
+        agent.set_camera_pose(read_camera_pose(args.camera_pose))
 
 
 def validate_args(args: argparse.Namespace) -> None:
@@ -278,6 +310,7 @@ def run(args: argparse.Namespace) -> EpisodePaths:
     try:
         env = build_env(args, paths.log_jsonl)
         agent = factory.make_agent("learned", env, planner=args.planner, planner_overrides={}, model=args.model)
+        give_camera_pose(agent, args)
     except BaseException:
         paths.log_jsonl.unlink(missing_ok=True)  # nothing happened: free the episode number
         raise

@@ -105,6 +105,8 @@ def collect_episode(env: gym.Env, cfg: CollectConfig, seed: int, task: str | Non
     use_expert = rng.random() < cfg.expert_fraction
     expert = make_expert(env, noise=cfg.expert_noise, seed=seed) if use_expert else None
     frames, states, actions = [obs["image"]], [obs["state"]], []
+    pose = getattr(env.unwrapped, "camera_pose", None)  # Franka envs of this package; robosuite ids have none
+    poses = None if pose is None else [pose()]
     nominal = [nominal_image(env, cfg.twin_keeps_camera)] if cfg.nominal_frames else None
     for _ in range(cfg.steps):
         if expert is not None:
@@ -115,6 +117,8 @@ def collect_episode(env: gym.Env, cfg: CollectConfig, seed: int, task: str | Non
             action = random_action(rng, cfg.random_step, cfg.gripper_prob)
         obs, _, term, trunc, info = env.step(action)
         frames.append(obs["image"]), states.append(obs["state"]), actions.append(action)
+        if poses is not None:
+            poses.append(pose())
         if nominal is not None:
             nominal.append(nominal_image(env, cfg.twin_keeps_camera))
         if term:
@@ -122,6 +126,7 @@ def collect_episode(env: gym.Env, cfg: CollectConfig, seed: int, task: str | Non
     return {
         "frames": np.stack(frames), "states": np.stack(states), "actions": np.stack(actions),
         "nominal_frames": None if nominal is None else np.stack(nominal),
+        "camera_pose": None if poses is None else np.stack(poses),
         "meta": {"task": task, "image_size": cfg.image_size, "control_hz": env.unwrapped.control_hz,
                  "seed": seed, "policy": "noisy_expert" if use_expert else "random",
                  "success": bool(info["is_success"]), "randomize": cfg.randomize if randomized else "none",
@@ -198,7 +203,8 @@ def collect(cfg: CollectConfig) -> Path:
             write_json_atomic(out / COLLECT_CONFIG, asdict(cfg))
         for i, seed, task, randomized in tqdm(todo, desc=f"collect {cfg.task}"):
             ep = collect_episode(envs_by_key[task, randomized], cfg, seed, task, randomized)
-            save_episode(out, i, ep["frames"], ep["states"], ep["actions"], ep["meta"], ep["nominal_frames"])
+            save_episode(out, i, ep["frames"], ep["states"], ep["actions"], ep["meta"], ep["nominal_frames"],
+                         ep["camera_pose"])
     finally:
         for env in envs_by_key.values():
             env.close()

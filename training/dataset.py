@@ -4,7 +4,9 @@ An episode is a directory ``<root>/episode_<index:06d>/`` holding
 - ``data.npz``: ``frames`` uint8 (T, H, W, 3), ``states`` float32 (T, 7) (envs.conventions, base frame),
   ``actions`` float32 (T - 1, 7) (action t moves frame t to frame t + 1); optionally ``nominal_frames`` uint8
   (T, H, W, 3): the same states rendered in the nominal (unrandomised) scene (``vjepa-collect nominal_frames=true``,
-  the targets of training.distill);
+  the targets of training.distill); optionally ``camera_pose`` float32 (T, 10): the camera's pose vector at each
+  frame (``envs.camera_pose``; recorded by ``vjepa-collect`` since session 11, added to older sim datasets by
+  ``python -m training.camera_backfill``), the input of a camera-conditioned world model;
 - ``meta.json``: {"format": "vjepa2-ac-episode/1", "task", "image_size", "control_hz", "seed", "policy",
   "success", "length"}.
 Episodes are written to a temporary directory and renamed into place, so a crash never leaves a half-written
@@ -55,6 +57,7 @@ class Episode:
     actions: np.ndarray  # (T-1, 7) float32
     meta: dict[str, Any]
     nominal_frames: np.ndarray | None = None  # (T, H, W, 3) uint8: the frames' states in the nominal scene
+    camera_pose: np.ndarray | None = None  # (T, 10) float32: envs.camera_pose vector of the camera at each frame
 
 
 def episode_dir(root: str | Path, index: int) -> Path:
@@ -95,6 +98,25 @@ def validate_nominal_frames(nominal_frames: np.ndarray | None, frames: np.ndarra
                                   f"{nominal_frames.dtype} {nominal_frames.shape}")
 
 
+def validate_camera_pose(camera_pose: np.ndarray | None, frames: np.ndarray) -> None:
+    """Raise CorruptEpisodeError unless ``camera_pose`` is None or finite float32 (T, 10) with unit direction
+    vectors and a field of view in (0, pi) (``envs.camera_pose``)."""
+    if camera_pose is None:
+        return
+    from envs.camera_pose import CAMERA_POSE_DIM
+
+    T = frames.shape[0]
+    if camera_pose.dtype != np.float32 or camera_pose.shape != (T, CAMERA_POSE_DIM):
+        raise CorruptEpisodeError(f"camera_pose must be float32 ({T}, {CAMERA_POSE_DIM}), got {camera_pose.dtype} "
+                                  f"{camera_pose.shape}")
+    if not np.isfinite(camera_pose).all():
+        raise CorruptEpisodeError("camera_pose contains NaN or inf")
+    norms = np.linalg.norm(camera_pose[:, 3:9].reshape(T, 2, 3), axis=-1)
+    if np.abs(norms - 1).max() > 1e-3 or not ((camera_pose[:, 9] > 0) & (camera_pose[:, 9] < np.pi)).all():
+        raise CorruptEpisodeError("camera_pose direction vectors must be unit length and the field of view in "
+                                  "(0, pi) radians (envs.camera_pose)")
+
+
 def validate_meta(meta: dict[str, Any], frames: np.ndarray) -> None:
     """Raise CorruptEpisodeError if meta.json's ``length`` / ``image_size`` disagree with the frames."""
     T, H, W = frames.shape[:3]
@@ -106,12 +128,14 @@ def validate_meta(meta: dict[str, Any], frames: np.ndarray) -> None:
 
 
 def save_episode(root: str | Path, index: int, frames: np.ndarray, states: np.ndarray, actions: np.ndarray,
-                 meta: dict[str, Any], nominal_frames: np.ndarray | None = None) -> Path:
+                 meta: dict[str, Any], nominal_frames: np.ndarray | None = None,
+                 camera_pose: np.ndarray | None = None) -> Path:
     """Write one episode atomically (tmp dir + rename). Returns its directory. Refuses (CorruptEpisodeError) data
     that :func:`load_episode` would reject, including a ``meta["image_size"]`` that disagrees with the frames."""
     frames, states, actions = np.asarray(frames), np.asarray(states, np.float32), np.asarray(actions, np.float32)
     validate_episode(frames, states, actions)
     validate_nominal_frames(None if nominal_frames is None else np.asarray(nominal_frames), frames)
+    validate_camera_pose(None if camera_pose is None else np.asarray(camera_pose), frames)
     meta = {**meta, "format": FORMAT, "length": int(frames.shape[0])}
     validate_meta(meta, frames)
     final = episode_dir(root, index)
@@ -120,6 +144,8 @@ def save_episode(root: str | Path, index: int, frames: np.ndarray, states: np.nd
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     extra = {} if nominal_frames is None else {"nominal_frames": np.asarray(nominal_frames)}
+    if camera_pose is not None:
+        extra["camera_pose"] = np.asarray(camera_pose)
     np.savez_compressed(tmp / "data.npz", frames=frames, states=states, actions=actions, **extra)
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
     if final.exists():
@@ -136,6 +162,7 @@ def load_episode(path: str | Path) -> Episode:
         with np.load(path / "data.npz") as z:
             frames, states, actions = z["frames"], z["states"], z["actions"]
             nominal = z["nominal_frames"] if "nominal_frames" in z.files else None
+            camera_pose = z["camera_pose"] if "camera_pose" in z.files else None
     except Exception as exc:  # noqa: BLE001 - any read failure means a corrupt episode
         raise CorruptEpisodeError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
     if meta.get("format") != FORMAT:
@@ -143,10 +170,11 @@ def load_episode(path: str | Path) -> Episode:
     try:
         validate_episode(frames, states, actions)
         validate_nominal_frames(nominal, frames)
+        validate_camera_pose(camera_pose, frames)
         validate_meta(meta, frames)
     except CorruptEpisodeError as exc:
         raise CorruptEpisodeError(f"{path}: {exc}") from exc
-    return Episode(frames, states, actions, meta, nominal)
+    return Episode(frames, states, actions, meta, nominal, camera_pose)
 
 
 def list_episodes(root: str | Path) -> list[Path]:

@@ -51,7 +51,8 @@ def export_run(run_dir: str | Path, out_base: str | Path, fp16: bool = False) ->
         raise FileNotFoundError(f"{checkpoint} not found: nothing to export")
     cfg = run_config(checkpoint, state["config"])
     check_encoder_unchanged(checkpoint, state.get("encoder_sha256"), encoder_fingerprint(cfg))
-    model = build_model(replace(cfg, init_model=None))  # the checkpoint's predictor replaces any init_model's
+    # the checkpoint's predictor replaces any init_model's; a camera-conditioned run recorded its camera statistics
+    model = build_model(replace(cfg, init_model=None), state.get("camera"))
     model.predictor.load_state_dict(state["predictor"])
     model.eval()
     meta = {"trained_by": "training.posttrain", "config": state["config"], "step": int(state["step"]),

@@ -70,6 +70,10 @@ class PosttrainConfig:
     device: str = "auto"  # auto (CUDA when present, else CPU) | cpu | cuda | cuda:N (one process only)
     precision: str = "auto"  # auto (bf16 autocast only where bf16 is fast: see training.precision) | fp32 | bf16
     accum_steps: int = 1  # micro-batches per step and process: batch_size / (processes * accum_steps) clips each
+    # condition the predictor on the camera pose (envs.camera_pose; every episode must hold camera_pose): its
+    # extrinsics input, standardised by the training data's mean and spread (stored in the saved model's config)
+    camera_conditioning: bool = False
+    camera_input: str = "token"  # how the pose enters: "token" (its own token, as official extrinsics) | "state"
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -86,6 +90,8 @@ class PosttrainConfig:
         micro_batch_size(owner, self.batch_size, 1, self.accum_steps)
         check_device_name(owner, self.device)
         check_precision(owner, self.precision)
+        if self.camera_input not in ("token", "state"):
+            raise ValueError(f"{owner}.camera_input must be 'token' or 'state', got {self.camera_input!r}")
         if self.frames_per_clip < self.rollout_steps + 1:
             raise ValueError(f"{owner}.frames_per_clip must be > rollout_steps, got {self.frames_per_clip} <= "
                              f"{self.rollout_steps}")
@@ -125,7 +131,32 @@ def load_posttrain_episodes(cfg: PosttrainConfig) -> tuple[list, list[str]]:
         episodes += eps
         bad += skipped
     check_compatible_datasets(firsts)
+    if cfg.camera_conditioning:
+        check_camera_poses(episodes, data_dirs(cfg))
     return episodes, bad
+
+
+# Smallest spread the camera pose is scaled by (metres / unit-vector components / radians): a dataset whose camera
+# never moves along one dimension does not blow that dimension up.
+CAMERA_SCALE_FLOOR = 0.01
+
+
+def check_camera_poses(episodes, roots: tuple[str, ...]) -> None:
+    """ValueError unless every episode holds its camera pose (camera_conditioning needs it)."""
+    missing = sum(ep.camera_pose is None for ep in episodes)
+    if missing:
+        raise ValueError(f"camera_conditioning=true needs the camera pose of every episode, but {missing} of "
+                         f"{len(episodes)} episodes under {', '.join(roots)} have none: collect again (vjepa-collect "
+                         f"records it) or add it with python3 -m training.camera_backfill <data_dir>")
+
+
+def camera_statistics(episodes) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(center, scale) of the episodes' camera poses: per-dimension mean and standard deviation over all frames,
+    the spread floored at :data:`CAMERA_SCALE_FLOOR`."""
+    import numpy as np
+
+    poses = np.concatenate([ep.camera_pose for ep in episodes]).astype(np.float64)  # (frames, 10)
+    return tuple(poses.mean(0).tolist()), tuple(np.maximum(poses.std(0), CAMERA_SCALE_FLOOR).tolist())
 
 
 def encoder_fingerprint(cfg: PosttrainConfig) -> str | None:
@@ -161,13 +192,24 @@ def load_encoder_weights(model, path: str) -> None:
                          f"{' '.join(str(exc).split())[:300]}") from exc
 
 
-def build_model(cfg: PosttrainConfig):
+def build_model(cfg: PosttrainConfig, camera: tuple[tuple[float, ...], tuple[float, ...]] | None = None):
     """The world model of ``cfg.model`` (seeded init, or the predictor of ``cfg.init_model``) with the frozen
-    encoder from ``cfg.encoder_checkpoint``."""
-    from world_model.model import build_world_model
+    encoder from ``cfg.encoder_checkpoint``; with ``cfg.camera_conditioning``, conditioned on the camera pose
+    standardised by ``camera`` = (center, scale) (:func:`camera_statistics`)."""
+    from dataclasses import replace
+
+    from envs.camera_pose import CAMERA_POSE_DIM
+    from world_model.model import WORLD_MODEL_CONFIGS, build_world_model
 
     torch.manual_seed(cfg.seed)
-    model = build_named("PosttrainConfig", "model", build_world_model, cfg.model)
+    wm_cfg = build_named("PosttrainConfig", "model", WORLD_MODEL_CONFIGS.__getitem__, cfg.model)
+    if cfg.camera_conditioning:
+        if camera is None:
+            raise ValueError("camera_conditioning=true: the camera statistics (center, scale) are needed")
+        predictor = replace(wm_cfg.predictor, extrinsics_dim=CAMERA_POSE_DIM, extrinsics_mode=cfg.camera_input)
+        wm_cfg = replace(wm_cfg, predictor=predictor,
+                         camera_center=camera[0], camera_scale=camera[1])
+    model = build_world_model(wm_cfg)
     if cfg.encoder_checkpoint:
         load_encoder_weights(model, cfg.encoder_checkpoint)
     if cfg.init_model:
@@ -182,8 +224,17 @@ def load_predictor_weights(model, init_model: str) -> None:
     from world_model.checkpoint import load_world_model
 
     source = load_world_model(init_model)
+    state = source.predictor.state_dict()
+    if model.camera_conditioned and not source.camera_conditioned:
+        # a camera input is new to this predictor: its extrinsics encoder starts at zero (weights and bias), so
+        # the camera embedding is zero for every pose until training makes it depend on the pose (camera_input
+        # "state": the fine-tune starts from exactly the init model's function; "token": from it plus a new token)
+        state = {k: v for k, v in state.items() if not k.startswith("extrinsics_encoder.")}
+        enc = model.predictor.extrinsics_encoder
+        state.update({"extrinsics_encoder.weight": torch.zeros_like(enc.weight),
+                      "extrinsics_encoder.bias": torch.zeros_like(enc.bias)})
     try:
-        model.predictor.load_state_dict(source.predictor.state_dict())
+        model.predictor.load_state_dict(state)
     except RuntimeError as exc:
         raise ValueError(f"init_model {init_model}: its predictor does not fit the {type(model).__name__} "
                          f"predictor: {' '.join(str(exc).split())[:300]}") from exc
@@ -213,21 +264,29 @@ def sample_clips(lengths: list[int], batch_size: int, frames: int, gen: torch.Ge
     return [(e, int(torch.randint(lengths[e] - frames + 1, (1,), generator=gen))) for e in ep_idx.tolist()]
 
 
-def gather_clips(latents, episodes, picks: list[tuple[int, int]], frames: int, device: torch.device):
-    """The clips ``picks`` on ``device``: z (B, T, N, D), actions (B, T-1, 7), states (B, T, 7)."""
+def gather_clips(latents, episodes, picks: list[tuple[int, int]], frames: int, device: torch.device,
+                 camera: bool = False):
+    """The clips ``picks`` on ``device``: z (B, T, N, D), actions (B, T-1, 7), states (B, T, 7) and, with
+    ``camera``, the camera poses (B, T, 10) (else None)."""
     zs = torch.stack([latents[e][s:s + frames] for e, s in picks])
     acts = torch.stack([torch.from_numpy(episodes[e].actions[s:s + frames - 1]) for e, s in picks])
     sts = torch.stack([torch.from_numpy(episodes[e].states[s:s + frames]) for e, s in picks])
-    return zs.to(device), acts.to(device), sts.to(device)
+    cams = torch.stack([torch.from_numpy(episodes[e].camera_pose[s:s + frames]) for e, s in picks]) if camera else None
+    return zs.to(device), acts.to(device), sts.to(device), None if cams is None else cams.to(device)
 
 
-def ac_losses(model, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, rollout_steps: int):
-    """Teacher-forcing and rollout L1 losses. z (B, T, N, D) layer-normed targets."""
-    tf_pred = model.predict(z[:, :-1], actions, states[:, :-1])  # (B, T-1, N, D) frames 1..T-1
+def ac_losses(model, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, rollout_steps: int,
+              camera: torch.Tensor | None = None):
+    """Teacher-forcing and rollout L1 losses. z (B, T, N, D) layer-normed targets; camera (B, T, 10) poses for a
+    camera-conditioned model (else None)."""
+    def cam(n: int) -> torch.Tensor | None:
+        return None if camera is None else camera[:, :n]
+
+    tf_pred = model.predict(z[:, :-1], actions, states[:, :-1], cam(z.shape[1] - 1))  # (B, T-1, N, D) frames 1..T-1
     tf_loss = (tf_pred - z[:, 1:]).abs().mean()
     ctx = z[:, :1]
     for k in range(rollout_steps):
-        pred = model.predict(ctx, actions[:, :k + 1], states[:, :k + 1])[:, -1:]  # frame k+1
+        pred = model.predict(ctx, actions[:, :k + 1], states[:, :k + 1], cam(k + 1))[:, -1:]  # frame k+1
         ctx = torch.cat([z[:, :1], *([ctx[:, 1:]] if k else []), pred], dim=1)
     roll_loss = (ctx[:, -1] - z[:, rollout_steps]).abs().mean()
     return tf_loss, roll_loss
@@ -243,8 +302,9 @@ class ACLoss(nn.Module):
         self._model = (model,)  # a tuple is not registered as a submodule
         self.rollout_steps = rollout_steps
 
-    def forward(self, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor):
-        return ac_losses(self._model[0], z, actions, states, self.rollout_steps)
+    def forward(self, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor,
+                camera: torch.Tensor | None = None):
+        return ac_losses(self._model[0], z, actions, states, self.rollout_steps, camera)
 
 
 def train_step(loss_fn: nn.Module, micro_batches: list[list[tuple[int, int]]], latents, episodes,
@@ -253,10 +313,11 @@ def train_step(loss_fn: nn.Module, micro_batches: list[list[tuple[int, int]]], l
     returns this rank's mean (teacher forcing, rollout) losses as a (2,) tensor."""
     total = torch.zeros(2, device=ctx.device)
     for i, part in enumerate(micro_batches):
-        z, actions, states = gather_clips(latents, episodes, part, cfg.frames_per_clip, ctx.device)
+        z, actions, states, camera = gather_clips(latents, episodes, part, cfg.frames_per_clip, ctx.device,
+                                                  cfg.camera_conditioning)
         with sync_unless(loss_fn, skip=i < len(micro_batches) - 1):
             with autocast(ctx.bf16, ctx.device):
-                tf_loss, roll_loss = loss_fn(z, actions, states)
+                tf_loss, roll_loss = loss_fn(z, actions, states, camera)
             ((tf_loss + roll_loss) / len(micro_batches)).backward()
         total += torch.stack([tf_loss.detach(), roll_loss.detach()])
     return total / len(micro_batches)
@@ -275,6 +336,7 @@ def posttrain(cfg: PosttrainConfig) -> Path:
 
 def _checkpoint(cfg: PosttrainConfig, ctx: DistContext, encoder_sha: str | None, model, opt, sched,
                 gen: torch.Generator, step: int) -> None:
+    camera = model.config.camera_center, model.config.camera_scale
     """Rank 0 writes ``last.pt`` atomically (the global state: any number of processes can resume it); the
     other ranks wait."""
     if ctx.is_main:
@@ -282,7 +344,7 @@ def _checkpoint(cfg: PosttrainConfig, ctx: DistContext, encoder_sha: str | None,
             "kind": "posttrain", "config": asdict(cfg), "encoder_sha256": encoder_sha,
             "predictor": model.predictor.state_dict(), "optimizer": opt.state_dict(),
             "scheduler": sched.state_dict(), "generator": gen.get_state(), "step": step,
-            "world_size": ctx.world_size})
+            "world_size": ctx.world_size, "camera": None if camera[0] is None else camera})
     barrier(ctx)
 
 
@@ -300,7 +362,7 @@ def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
     with quiet_unless_main(ctx):
         episodes, bad = load_posttrain_episodes(cfg)
     check_same_on_all_ranks(ctx, "the number of training episodes", len(episodes), SHARED_FILES_HINT)
-    model = build_model(cfg).to(ctx.device)
+    model = build_model(cfg, camera_statistics(episodes) if cfg.camera_conditioning else None).to(ctx.device)
     t0 = time.perf_counter()
     latents = encode_dataset(model, episodes, show=ctx.is_main)
     encode_s = time.perf_counter() - t0

@@ -84,8 +84,15 @@ def clip_losses(model, episodes: list[Episode], picks: list[tuple[int, int]], cf
         z = z.reshape(b, t, *z.shape[1:])  # (B, T, N, D)
         actions = torch.from_numpy(np.stack([episodes[e].actions[s:s + t - 1] for e, s in part]))
         states = torch.from_numpy(np.stack([episodes[e].states[s:s + t] for e, s in part]))
+        camera = None
+        if model.camera_conditioned:
+            if any(episodes[e].camera_pose is None for e, _ in part):
+                raise ValueError("this world model is conditioned on the camera pose, but episodes of the dataset "
+                                 "hold none (python3 -m training.camera_backfill adds it to sim datasets)")
+            camera = torch.from_numpy(np.stack([episodes[e].camera_pose[s:s + t] for e, s in part]))
         for j in range(b):  # per clip: ac_losses averages over its batch
-            tf, roll = ac_losses(model, z[j:j + 1], actions[j:j + 1], states[j:j + 1], cfg.rollout_steps)
+            tf, roll = ac_losses(model, z[j:j + 1], actions[j:j + 1], states[j:j + 1], cfg.rollout_steps,
+                                 None if camera is None else camera[j:j + 1])
             out.append((float(tf), float(roll)))
     return np.asarray(out, dtype=np.float64)
 

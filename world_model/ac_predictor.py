@@ -92,7 +92,9 @@ class ACPredictor(nn.Module):
         else:
             x = self.predictor_embed(z)  # (B, T, Np, dim)
         cond = [self.action_encoder(actions.to(x.dtype)), self.state_encoder(states.to(x.dtype))]
-        if extr is not None:
+        if extr is not None and self.config.extrinsics_mode == "state":
+            cond[1] = cond[1] + self.extrinsics_encoder(extr.to(x.dtype))
+        elif extr is not None:
             cond.append(self.extrinsics_encoder(extr.to(x.dtype)))
         return torch.cat([c[:, :, None] for c in cond] + [x], dim=2)
 
@@ -129,7 +131,7 @@ class ACPredictor(nn.Module):
         self._check(z, actions, states, extrinsics)
         B, T, Np, _ = z.shape
         grid = self._grid(Np, grid)
-        cond = 2 if extrinsics is None else 3
+        cond = 2 if extrinsics is None or self.config.extrinsics_mode == "state" else 3
         past = 0 if cache is None else cache.frames
         if cache is not None and cache.cond_tokens != cond:
             raise ValueError("extrinsics must be given for all frames or none (cache mismatch)")

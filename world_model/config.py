@@ -83,9 +83,16 @@ class ACPredictorConfig(_DictMixin):
     patch_size: int = 16
     qkv_bias: bool = True
     norm_eps: float = 1e-6
+    # how given extrinsics enter: "token" (the official layout: a third conditioning token per frame) or "state"
+    # (their embedding is added to the state token: no new token, and a zero-initialised extrinsics encoder leaves
+    # a trained predictor's function unchanged)
+    extrinsics_mode: str = "token"
 
     def __post_init__(self) -> None:
         _check_heads("ACPredictorConfig", self.name, self.dim, self.num_heads)
+        if self.extrinsics_mode not in ("token", "state"):
+            raise ValueError(f"ACPredictorConfig {self.name}: extrinsics_mode must be 'token' or 'state', got "
+                             f"{self.extrinsics_mode!r}")
 
     @property
     def grid_size(self) -> int:

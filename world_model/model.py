@@ -27,13 +27,32 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 @dataclass(frozen=True)
 class WorldModelConfig:
-    """Encoder + predictor configs and the square image side (pixels) images are resized to."""
+    """Encoder + predictor configs and the square image side (pixels) images are resized to.
+
+    camera_center / camera_scale: set on a camera-conditioned model (``vjepa-posttrain camera_conditioning=true``):
+    the predictor's extrinsics input is the camera pose vector (``envs.camera_pose``, 10 numbers) standardised as
+    ``(pose - camera_center) / camera_scale`` (the training data's mean and spread). None: no camera input (the
+    official models and the earlier sim models)."""
 
     encoder: EncoderConfig
     predictor: ACPredictorConfig
     image_size: int
+    camera_center: tuple[float, ...] | None = None
+    camera_scale: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
+        if (self.camera_center is None) != (self.camera_scale is None):
+            raise ValueError("camera_center and camera_scale must be given together")
+        if self.camera_center is not None:
+            dim = self.predictor.extrinsics_dim
+            for name in ("camera_center", "camera_scale"):
+                value = tuple(float(v) for v in getattr(self, name))
+                if len(value) != dim or not all(np.isfinite(value)):
+                    raise ValueError(f"{name} must be {dim} finite numbers (the predictor's extrinsics_dim), "
+                                     f"got {value}")
+                object.__setattr__(self, name, value)
+            if min(self.camera_scale) <= 0:
+                raise ValueError(f"camera_scale must be > 0, got {self.camera_scale}")
         if self.encoder.embed_dim != self.predictor.enc_dim:
             raise ValueError(
                 f"predictor enc_dim {self.predictor.enc_dim} != encoder embed_dim {self.encoder.embed_dim}"
@@ -47,11 +66,16 @@ class WorldModelConfig:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"encoder": self.encoder.to_dict(), "predictor": self.predictor.to_dict(), "image_size": self.image_size}
+        camera = {} if self.camera_center is None else {"camera_center": list(self.camera_center),
+                                                         "camera_scale": list(self.camera_scale)}
+        return {"encoder": self.encoder.to_dict(), "predictor": self.predictor.to_dict(), "image_size": self.image_size,
+                **camera}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "WorldModelConfig":
-        return cls(EncoderConfig.from_dict(d["encoder"]), ACPredictorConfig.from_dict(d["predictor"]), int(d["image_size"]))
+        camera = {k: tuple(d[k]) for k in ("camera_center", "camera_scale") if d.get(k) is not None}
+        return cls(EncoderConfig.from_dict(d["encoder"]), ACPredictorConfig.from_dict(d["predictor"]), int(d["image_size"]),
+                   **camera)
 
 
 WORLD_MODEL_CONFIGS: dict[str, WorldModelConfig] = {
@@ -102,6 +126,36 @@ class WorldModel(nn.Module):
     @property
     def latent_dim(self) -> int:
         return self.config.encoder.embed_dim
+
+    @property
+    def camera_conditioned(self) -> bool:
+        """True when the predictor needs the camera pose (``camera_pose`` of predict/rollout)."""
+        return self.config.camera_center is not None
+
+    def camera_input(self, camera_pose: Any, batch: int, frames: int) -> torch.Tensor | None:
+        """The predictor's extrinsics input (batch, frames, 10), standardised, from a pose vector (10,) (one fixed
+        camera), (batch, 10) or (batch, frames, 10); None for a model without camera input. ValueError when a
+        camera-conditioned model gets none, or a model without camera input gets one (never ignored silently)."""
+        if not self.camera_conditioned:
+            if camera_pose is not None:
+                raise ValueError("this world model was trained without the camera pose: pass camera_pose=None")
+            return None
+        if camera_pose is None:
+            raise ValueError("this world model is conditioned on the camera pose (envs.camera_pose): pass "
+                             "camera_pose, e.g. env.unwrapped.camera_pose()")
+        pose = torch.as_tensor(np.asarray(camera_pose, dtype=np.float32), device=self.device)
+        dim = self.config.predictor.extrinsics_dim
+        if pose.shape[-1:] != (dim,) or pose.dim() > 3 or not torch.isfinite(pose).all():
+            raise ValueError(f"camera_pose must be finite (..., {dim}), got {tuple(pose.shape)}")
+        if pose.dim() == 2:
+            pose = pose[:, None]
+        try:
+            pose = pose.expand(batch, frames, dim)
+        except RuntimeError:
+            raise ValueError(f"camera_pose {tuple(pose.shape)} does not fit {batch} samples of {frames} frames") from None
+        center = torch.tensor(self.config.camera_center, device=pose.device)
+        scale = torch.tensor(self.config.camera_scale, device=pose.device)
+        return ((pose - center) / scale).to(self._dtype)
 
     @property
     def tokens_per_frame(self) -> int:
@@ -163,25 +217,29 @@ class WorldModel(nn.Module):
                 raise ValueError(f"{name} contain NaN or inf")
 
     def predict(
-        self, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, extrinsics: torch.Tensor | None = None
+        self, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, camera_pose: Any = None
     ) -> torch.Tensor:
         """Teacher forcing: z (B, T, N, D) latents of frames 0..T-1, actions/states (B, T, 7) ->
-        layer-normed predictions of frames 1..T, (B, T, N, D), float32."""
+        layer-normed predictions of frames 1..T, (B, T, N, D), float32. camera_pose: see :meth:`camera_input`
+        (only for a camera-conditioned model)."""
         z, actions, states = (torch.as_tensor(v, device=self.device, dtype=self._dtype) for v in (z, actions, states))
         self._check_cond(z, actions, states, z.shape[1] if z.dim() == 4 else -1)
+        extrinsics = self.camera_input(camera_pose, z.shape[0], z.shape[1])
         with self._autocast():
             out = self.predictor(z, actions, states, extrinsics)
         return F.layer_norm(out.float(), (out.shape[-1],))
 
     def rollout(
-        self, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, use_cache: bool | None = None
+        self, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, use_cache: bool | None = None,
+        camera_pose: Any = None,
     ) -> torch.Tensor:
         """Autoregressive prediction (agent.protocol.LatentWorldModel.rollout).
 
         z: context latents (B, T0, N, D) or (B, N, D); actions/states (B, T0-1+H, 7) for frames 0..T0+H-2
         (a z batch of 1 is broadcast to the actions' batch). Returns frames T0..T0+H-1, (B, H, N, D), each
         prediction layer-normed before being fed back. use_cache (default self.use_cache): KV-cached path,
-        one frame-pass per step; False recomputes the whole sequence each step (reference path).
+        one frame-pass per step; False recomputes the whole sequence each step (reference path). camera_pose:
+        see :meth:`camera_input` (a camera-conditioned model only; one pose for every frame of a sample).
         """
         z, actions, states = (torch.as_tensor(v) for v in (z, actions, states))
         if z.dim() == 3:
@@ -196,22 +254,29 @@ class WorldModel(nn.Module):
             raise ValueError(f"actions must be (B, T0-1+H, 7) with H >= 1; T0={T0}, got {tuple(actions.shape)}")
         self._check_cond(z, actions, states, T0 - 1 + H)
         z, actions, states = (v.to(self.device, self._dtype) for v in (z, actions, states))
+        extr = self.camera_input(camera_pose, z.shape[0], T0 - 1 + H)
         use_cache = self.use_cache if use_cache is None else use_cache
         with self._autocast():
-            preds = self._rollout_cached(z, actions, states, H) if use_cache else self._rollout_full(z, actions, states, H)
+            if use_cache:
+                preds = self._rollout_cached(z, actions, states, H, extr)
+            else:
+                preds = self._rollout_full(z, actions, states, H, extr)
         return torch.cat(preds, dim=1)
 
-    def _rollout_full(self, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, H: int) -> list[torch.Tensor]:
+    def _rollout_full(self, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, H: int,
+                      extr: torch.Tensor | None) -> list[torch.Tensor]:
         preds: list[torch.Tensor] = []
         for _ in range(H):
             T = z.shape[1]
-            out, _ = self.predictor.forward_cached(z, actions[:, :T], states[:, :T], last_frame_only=True)
+            out, _ = self.predictor.forward_cached(z, actions[:, :T], states[:, :T], None,
+                                                   None if extr is None else extr[:, :T], last_frame_only=True)
             nxt = F.layer_norm(out.float(), (out.shape[-1],))  # (B, 1, N, D)
             preds.append(nxt)
             z = torch.cat([z, nxt.to(z.dtype)], dim=1)
         return preds
 
-    def _rollout_cached(self, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, H: int) -> list[torch.Tensor]:
+    def _rollout_cached(self, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, H: int,
+                        extr: torch.Tensor | None) -> list[torch.Tensor]:
         T0 = z.shape[1]
         cache: PredictorCache | None = None
         preds: list[torch.Tensor] = []
@@ -219,6 +284,7 @@ class WorldModel(nn.Module):
         for _ in range(H):
             hi = lo + new.shape[1]
             out, cache = self.predictor.forward_cached(new, actions[:, lo:hi], states[:, lo:hi], cache,
+                                                       None if extr is None else extr[:, lo:hi],
                                                        last_frame_only=True)
             pred = F.layer_norm(out.float(), (out.shape[-1],))  # (B, 1, N, D), float32
             preds.append(pred)

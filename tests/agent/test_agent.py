@@ -139,3 +139,60 @@ def test_act_rejects_malformed_goal(goal, match):
     agent = Agent(PositionWorldModel(), make_planner("cem", paper_bounds(), samples=10, iterations=1))
     with pytest.raises((ValueError, TypeError), match=match):
         agent.act(_obs([0.4, 0, 0.3]), goal)
+
+
+class CameraPositionWorldModel(PositionWorldModel):
+    """PositionWorldModel conditioned on the camera pose: it records the pose each rollout is given."""
+
+    camera_conditioned = True
+
+    def __init__(self):
+        super().__init__()
+        self.poses = []
+
+    def rollout(self, z, actions, states, camera_pose=None):
+        if camera_pose is None:
+            raise ValueError("no camera pose")
+        self.poses.append(np.asarray(camera_pose))
+        return super().rollout(z, actions, states)
+
+
+def test_camera_pose_reaches_a_camera_conditioned_world_model():
+    wm = CameraPositionWorldModel()
+    agent = Agent(wm, make_planner("cem", paper_bounds(), samples=20, iterations=2, horizon=1))
+    goal = {"image": PositionWorldModel.image_of([0.5, 0.1, 0.2])}
+    assert agent.needs_camera_pose
+    with pytest.raises(ValueError, match="no camera pose"):
+        agent.act(_obs([0.4, 0.0, 0.3]), goal)
+    with pytest.raises(ValueError, match="10 finite numbers"):
+        agent.set_camera_pose(np.zeros(6))
+    pose = np.arange(10, dtype=np.float32) / 10
+    agent.set_camera_pose(pose)
+    agent.reset()  # the pose belongs to the camera, not the episode: it stays
+    agent.act(_obs([0.4, 0.0, 0.3]), goal)
+    assert wm.poses and all(np.array_equal(p, pose) for p in wm.poses)
+    plain = Agent(PositionWorldModel(), make_planner("cem", paper_bounds(), samples=20, iterations=2, horizon=1))
+    assert not plain.needs_camera_pose
+    with pytest.raises(ValueError, match="not conditioned"):
+        plain.set_camera_pose(pose)
+
+
+def test_run_episode_gives_the_agent_its_episodes_camera_pose():
+    """vjepa-eval: each episode's (jittered) camera pose reaches the agent after the reset."""
+    import gymnasium as gym
+
+    from agent.eval import run_episode
+    from envs.scene import camera_env_kwargs
+
+    env = gym.make("FrankaReach-v0", image_size=64, randomize="camera", **camera_env_kwargs("workspace"))
+    wm = CameraPositionWorldModel()
+    wm.encode = lambda images: torch.zeros(len(images), 1, 3)
+    agent = Agent(wm, make_planner("cem", paper_bounds(), samples=16, iterations=1, horizon=1))
+    poses = []
+    for seed in (0, 1):
+        run_episode(env, agent, seed, max_steps=1, video_path=None)
+        poses.append(agent.camera_pose)
+        env.reset(seed=seed)
+        np.testing.assert_array_equal(poses[-1], env.unwrapped.camera_pose())
+    assert not np.array_equal(poses[0], poses[1])
+    env.close()

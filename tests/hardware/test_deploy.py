@@ -229,3 +229,38 @@ def test_f20_watchdog_runs_in_dry_run_and_ends_the_episode(tmp_path, capsys, scr
     names = event_names(final_log(tmp_path / "run"))
     assert code != 0 and "watchdog_stop" in names and names.count("step") == 1, names
     assert "watchdog" in err[-1]
+
+
+def test_deploy_hands_the_calibrated_camera_pose_to_a_camera_conditioned_model(tmp_path, capsys):
+    """--camera-pose: read from an OpenCV-convention calibration file into a camera-conditioned agent; missing for
+    such a model, given for a model without camera input, or malformed: one-line errors before the arm moves."""
+    from dataclasses import replace
+
+    import torch
+
+    from world_model.checkpoint import save_world_model
+    from world_model.model import WORLD_MODEL_CONFIGS, WorldModel
+
+    tiny = WORLD_MODEL_CONFIGS["sim_tiny"]
+    cfg = replace(tiny, predictor=replace(tiny.predictor, extrinsics_dim=10), camera_center=(0.0,) * 10,
+                  camera_scale=(1.0,) * 10)
+    torch.manual_seed(0)
+    cam_model = save_world_model(WorldModel(cfg), tmp_path / "cam")
+    plain_model = save_world_model(WorldModel(tiny), tmp_path / "plain")
+    calib = tmp_path / "calib.json"
+    calib.write_text(json.dumps({"rotation": [[1, 0, 0], [0, 0, 1], [0, -1, 0]], "position": [0.5, -1.0, 0.6],
+                                 "fovy_deg": 40}))
+    deploy.main(BASE_ARGS + ["--steps", "1", "--model", str(cam_model), "--camera-pose", str(calib),
+                             "--out", str(tmp_path / "run")])
+    assert final_log(tmp_path / "run")["status"] == "completed"
+    pose = deploy.read_camera_pose(calib)
+    np.testing.assert_allclose(pose[3:6], [0, 1, 0], atol=1e-6)  # optical axis = the rotation's z column
+    np.testing.assert_allclose(pose[6:9], [0, 0, 1], atol=1e-6)  # image up = minus its y column
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"rotation": [[1, 0], [0, 1]], "position": [0, 0, 0], "fovy_deg": 40}))
+    for args, named in (([], "--camera-pose"), (["--camera-pose", str(bad)], "bad.json")):
+        code, err = run_deploy(["--steps", "1", "--model", str(cam_model), "--out", str(tmp_path / "o")] + args, capsys)
+        assert code != 0 and len(err) == 1 and named in err[0], err
+    code, err = run_deploy(["--steps", "1", "--model", str(plain_model), "--camera-pose", str(calib),
+                            "--out", str(tmp_path / "o")], capsys)
+    assert code != 0 and "does not use the camera pose" in err[0]
