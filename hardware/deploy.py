@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--camera-pose", default=None,
                         help="JSON file with the calibrated camera pose, for a camera-conditioned model: "
                              '{"rotation": 3x3 camera-to-base rotation (OpenCV axes: x right, y down, z forward), '
-                             '"position": [x, y, z] metres in the robot base frame, "fovy_deg": vertical field of view}')
+                             '"position": [x, y, z] metres in the robot base frame, '
+                             '"fovy_deg": vertical field of view}')
     return parser
 
 
@@ -81,7 +82,8 @@ def give_camera_pose(agent, args: argparse.Namespace) -> None:
     --camera-pose is missing, or --camera-pose is given for a model without camera input."""
     needs = bool(getattr(agent, "needs_camera_pose", False))
     if needs and args.camera_pose is None:
-        raise ValueError(f"model {args.model!r} is conditioned on the camera pose: pass --camera-pose <calibration.json>")
+        raise ValueError(f"model {args.model!r} is conditioned on the camera pose: pass --camera-pose "
+                         f"<calibration.json>")
     if args.camera_pose is not None:
         if not needs:
             raise ValueError(f"--camera-pose given, but model {args.model!r} does not use the camera pose")

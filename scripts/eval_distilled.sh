@@ -4,8 +4,9 @@
 # runs/distill_keepcam/model, the student before the predictor fine-tune): learned agent, fp32, EPISODES (50)
 # seeded episodes per task and variant (seeds 1000-1049). Each run writes OUT/<run>/results.json (resumable) and
 # OUT/<run>.log; ROWS="<run names>" runs only those, JOBS runs at once with one torch thread each. Wall time per run
-# with one job on the 2-core development machine: reach ~4 min per variant, grasp ~10 min, reach-with-object ~5 min
-# (steady-gripper settings ~12 min), pick-and-place ~15 min (CEM) to ~22 min (MPPI) per 50 episodes.
+# with one job on the 2-core development machine: reach ~4 min per variant (~15-20 min with horizon 3), grasp
+# ~10 min, reach-with-object ~5 min (steady-gripper settings ~12 min), pick-and-place ~15 min (CEM) to ~22 min
+# (MPPI) per 50 episodes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
@@ -19,6 +20,8 @@ SUB="subgoals=true subgoal_steps=12 subgoal_plateau_patience=2"  # the switch ru
 STEADY="energy.all_frames=true planner_overrides={horizon:3,gripper_init_std:0.2}"  # session 8's carrying settings
 runs=(
   "reach_cem tasks=[FrankaReach-v0] planner=cem label=learned+cem
+   variants=[nominal,lighting,colors,camera,distractors,noise,all,far_goals]"
+  "reach_cem_h3 tasks=[FrankaReach-v0] planner=cem planner_overrides={horizon:3} label=learned+cem+h3
    variants=[nominal,lighting,colors,camera,distractors,noise,all,far_goals]"
   "reach_rwo_mppi tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=mppi label=learned+mppi"
   "rwo_cem tasks=[FrankaReachWithObject-v0] planner=cem label=learned+cem"

@@ -74,8 +74,8 @@ class WorldModelConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "WorldModelConfig":
         camera = {k: tuple(d[k]) for k in ("camera_center", "camera_scale") if d.get(k) is not None}
-        return cls(EncoderConfig.from_dict(d["encoder"]), ACPredictorConfig.from_dict(d["predictor"]), int(d["image_size"]),
-                   **camera)
+        return cls(EncoderConfig.from_dict(d["encoder"]), ACPredictorConfig.from_dict(d["predictor"]),
+                   int(d["image_size"]), **camera)
 
 
 WORLD_MODEL_CONFIGS: dict[str, WorldModelConfig] = {
@@ -152,7 +152,8 @@ class WorldModel(nn.Module):
         try:
             pose = pose.expand(batch, frames, dim)
         except RuntimeError:
-            raise ValueError(f"camera_pose {tuple(pose.shape)} does not fit {batch} samples of {frames} frames") from None
+            raise ValueError(f"camera_pose {tuple(pose.shape)} does not fit {batch} samples of {frames} "
+                             f"frames") from None
         center = torch.tensor(self.config.camera_center, device=pose.device)
         scale = torch.tensor(self.config.camera_scale, device=pose.device)
         return ((pose - center) / scale).to(self._dtype)
