@@ -34,14 +34,13 @@ def _env_key(meta: dict) -> tuple[str, str, str, int]:
 
 
 def _make_env(key: tuple[str, str, str, int]):
-    import gymnasium as gym
-
+    """The env the episode was recorded in, built as vjepa-collect builds it (``training.collect.make_collect_env``)."""
     import envs  # noqa: F401 - registers the Franka envs
-    from envs.scene import camera_env_kwargs
+    from training.collect import CollectConfig, make_collect_env
 
     task, randomize, camera, size = key
-    extra = {} if randomize == "none" else {"randomize": randomize}
-    env = gym.make(task, image_size=size, **extra, **camera_env_kwargs(camera))
+    env = make_collect_env(CollectConfig(task=task, image_size=size, camera=camera, randomize=randomize), task,
+                           randomized=randomize != "none")
     if not hasattr(env.unwrapped, "camera_pose"):
         raise ValueError(f"{task} is not a Franka env of this package: its camera pose cannot be recovered")
     return env

@@ -209,32 +209,33 @@ def _signature(ep: Episode) -> tuple[Any, tuple[int, int], str]:
     return ep.meta.get("mix", ep.meta.get("task")), tuple(ep.frames.shape[1:3]), ep.meta.get("camera", "front")
 
 
-def check_uniform(root: str | Path, episodes: list[Episode], paths: list[Path]) -> None:
-    """MixedDatasetError naming the first episode whose task or frame size differs from the first episode's."""
-    first = _signature(episodes[0])
-    for ep, path in zip(episodes[1:], paths[1:]):
+def _describe(sig: tuple[Any, tuple[int, int], str]) -> str:
+    return f"task {sig[0]!r} with {sig[1][0]}x{sig[1][1]} frames (camera {sig[2]!r})"
+
+
+def _check_same_signature(named: list[tuple[str, Episode]], prefix: str, advice: str) -> None:
+    """MixedDatasetError ``"<prefix><name> has <...>, <first name> has <...>; <advice>"`` for the first of the
+    (name, episode) pairs whose :func:`_signature` differs from the first pair's."""
+    name0, ep0 = named[0]
+    first = _signature(ep0)
+    for name, ep in named[1:]:
         other = _signature(ep)
         if other != first:
-            raise MixedDatasetError(
-                f"mixed dataset under {root}: {path.name} has task {other[0]!r} with {other[1][0]}x{other[1][1]} "
-                f"frames (camera {other[2]!r}), {paths[0].name} has task {first[0]!r} with {first[1][0]}x"
-                f"{first[1][1]} frames (camera {first[2]!r}); keep one task (or one mixed collection), image size "
-                f"and camera per dataset directory")
+            raise MixedDatasetError(f"{prefix}{name} has {_describe(other)}, {name0} has {_describe(first)}; "
+                                    f"{advice}")
+
+
+def check_uniform(root: str | Path, episodes: list[Episode], paths: list[Path]) -> None:
+    """MixedDatasetError naming the first episode whose task or frame size differs from the first episode's."""
+    _check_same_signature([(path.name, ep) for path, ep in zip(paths, episodes)], f"mixed dataset under {root}: ",
+                          "keep one task (or one mixed collection), image size and camera per dataset directory")
 
 
 def check_compatible_datasets(datasets: list[tuple[str, Episode]]) -> None:
     """MixedDatasetError naming the first dataset (name, one of its episodes) whose task, frame size or camera
     differs from the first one's: several datasets trained on together must share them, as one directory must."""
-    name0, ep0 = datasets[0]
-    first = _signature(ep0)
-    for name, ep in datasets[1:]:
-        other = _signature(ep)
-        if other != first:
-            raise MixedDatasetError(
-                f"datasets do not match: {name} has task {other[0]!r} with {other[1][0]}x{other[1][1]} frames "
-                f"(camera {other[2]!r}), {name0} has task {first[0]!r} with {first[1][0]}x{first[1][1]} frames "
-                f"(camera {first[2]!r}); train together only datasets of one task (or task mix), image size and "
-                f"camera")
+    _check_same_signature(datasets, "datasets do not match: ",
+                          "train together only datasets of one task (or task mix), image size and camera")
 
 
 class ClipDataset(Dataset):

@@ -32,6 +32,7 @@ from training.collect import dataset_camera
 from training.checks import build_named, check_file_name, check_float, check_int, check_schedule, check_str, inside
 from training.state import (LogWriter, TrainingStateError, file_sha256, record_run_config, resume_state,
                             save_training_state)
+from world_model.config import EXTRINSICS_MODES
 
 # Config fields that may differ when a run resumes from its last.pt (they do not change the weights trained up to
 # the checkpoint): train longer/shorter (`steps`, the LR schedule is recomputed for the new total), `stop_after`,
@@ -90,7 +91,7 @@ class PosttrainConfig:
         micro_batch_size(owner, self.batch_size, 1, self.accum_steps)
         check_device_name(owner, self.device)
         check_precision(owner, self.precision)
-        if self.camera_input not in ("token", "state"):
+        if self.camera_input not in EXTRINSICS_MODES:
             raise ValueError(f"{owner}.camera_input must be 'token' or 'state', got {self.camera_input!r}")
         if self.frames_per_clip < self.rollout_steps + 1:
             raise ValueError(f"{owner}.frames_per_clip must be > rollout_steps, got {self.frames_per_clip} <= "
@@ -336,9 +337,9 @@ def posttrain(cfg: PosttrainConfig) -> Path:
 
 def _checkpoint(cfg: PosttrainConfig, ctx: DistContext, encoder_sha: str | None, model, opt, sched,
                 gen: torch.Generator, step: int) -> None:
-    camera = model.config.camera_center, model.config.camera_scale
     """Rank 0 writes ``last.pt`` atomically (the global state: any number of processes can resume it); the
     other ranks wait."""
+    camera = model.config.camera_center, model.config.camera_scale
     if ctx.is_main:
         save_training_state(Path(cfg.out_dir) / "last.pt", {
             "kind": "posttrain", "config": asdict(cfg), "encoder_sha256": encoder_sha,

@@ -85,10 +85,7 @@ def clip_losses(model, episodes: list[Episode], picks: list[tuple[int, int]], cf
         actions = torch.from_numpy(np.stack([episodes[e].actions[s:s + t - 1] for e, s in part]))
         states = torch.from_numpy(np.stack([episodes[e].states[s:s + t] for e, s in part]))
         camera = None
-        if model.camera_conditioned:
-            if any(episodes[e].camera_pose is None for e, _ in part):
-                raise ValueError("this world model is conditioned on the camera pose, but episodes of the dataset "
-                                 "hold none (python3 -m training.camera_backfill adds it to sim datasets)")
+        if model.camera_conditioned:  # validate() checked that every episode holds its poses
             camera = torch.from_numpy(np.stack([episodes[e].camera_pose[s:s + t] for e, s in part]))
         for j in range(b):  # per clip: ac_losses averages over its batch
             tf, roll = ac_losses(model, z[j:j + 1], actions[j:j + 1], states[j:j + 1], cfg.rollout_steps,
@@ -111,6 +108,10 @@ def validate(model_path: str | Path, data_dir: str | Path, cfg: ValidateConfig, 
     torch.set_num_threads(threads)
     episodes = load_episode_range(data_dir, cfg.first, cfg.count)
     model = load_world_model(model_path)
+    if model.camera_conditioned:
+        from training.posttrain import check_camera_poses
+
+        check_camera_poses(episodes, (str(data_dir),))
     picks = draw_clips(episodes, cfg)
     losses = clip_losses(model, episodes, picks, cfg)
     tasks = np.asarray([episodes[e].meta.get("task", "?") for e, _ in picks])

@@ -66,6 +66,9 @@ class EncoderConfig(_DictMixin):
         return self.img_size // self.patch_size
 
 
+EXTRINSICS_MODES = ("token", "state")  # ACPredictorConfig.extrinsics_mode
+
+
 @dataclass(frozen=True)
 class ACPredictorConfig(_DictMixin):
     """Action-conditioned predictor (V-JEPA 2-AC). Tokens per frame: [action, state, Hp*Wp patches]."""
@@ -90,7 +93,7 @@ class ACPredictorConfig(_DictMixin):
 
     def __post_init__(self) -> None:
         _check_heads("ACPredictorConfig", self.name, self.dim, self.num_heads)
-        if self.extrinsics_mode not in ("token", "state"):
+        if self.extrinsics_mode not in EXTRINSICS_MODES:
             raise ValueError(f"ACPredictorConfig {self.name}: extrinsics_mode must be 'token' or 'state', got "
                              f"{self.extrinsics_mode!r}")
 

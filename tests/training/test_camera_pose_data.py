@@ -140,3 +140,16 @@ def test_camera_input_state_builds_a_state_mode_predictor(tmp_path, camera_datas
     assert model.config.predictor.extrinsics_mode == "state" and model.camera_conditioned
     with pytest.raises(ValueError, match="camera_input"):
         _cfg(camera_dataset, tmp_path, camera_input="both")
+
+
+def test_validate_scores_a_camera_conditioned_model_and_refuses_data_without_poses(tmp_path, camera_dataset):
+    from training.validate import ValidateConfig, validate
+
+    saved = pt.posttrain(_cfg(camera_dataset, tmp_path / "run"))
+    cfg = ValidateConfig(count=4, clips=4, frames_per_clip=3, batch_size=4)
+    assert validate(saved, camera_dataset, cfg, threads=1)["clips"] == 4
+    root = tmp_path / "data"
+    shutil.copytree(camera_dataset, root)
+    _strip_pose(root)
+    with pytest.raises(ValueError, match="camera_backfill"):
+        validate(saved, root, cfg, threads=1)
