@@ -5,6 +5,8 @@ uses 800 samples x 10 iterations (~18 s per plan on 1 CPU thread, ~0.07 s on a G
 This runs one condition: MODEL on TASK for EPISODES seeded episodes (seeds 1000..), image goals, subgoal images
 with the switch rule of docs/manipulation.md (12 steps or a 2-plan plateau), with BUDGET ("default", "paper" or
 "h3", jepa-wms's 300 samples x 15 iterations at horizon 3), on DEVICE, and writes a JSON line of results to OUT.
+A condition whose row OUT already holds (same model, task, budget, device, first seed and episodes) is skipped, so
+a rerun resumes a set of conditions; a row is only written when its condition is complete.
 Usage (SEED0, default 1000: the first episode seed):
     python3 benchmarks/planning_budget_eval.py MODEL TASK EPISODES BUDGET DEVICE OUT [SEED0]
 """
@@ -33,7 +35,22 @@ BUDGETS = {"default": {},
 SWITCH = SubgoalConfig(steps_per_subgoal=12, plateau_patience=2)
 
 
+def has_row(out: str, condition: dict) -> bool:
+    """Whether the JSON lines file ``out`` (absent: none) holds a row with every field of ``condition``."""
+    try:
+        with open(out) as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        return False
+    return any(all(row.get(k) == v for k, v in condition.items()) for row in rows)
+
+
 def main(model: str, task: str, episodes: int, budget: str, device: str, out: str, seed0: int = 1000) -> None:
+    condition = {"model": model, "task": task, "budget": budget, "device": device, "seed0": seed0,
+                 "episodes": episodes}
+    if has_row(out, condition):
+        print(f"already in {out}: {json.dumps(condition)}", flush=True)
+        return
     torch.set_num_threads(1)
     env = gym.make(task, **model_env_kwargs(model))
     agent = SubgoalAgent(make_agent("learned", env, "cem", BUDGETS[budget], model, seed=0, bf16=False,
@@ -43,8 +60,7 @@ def main(model: str, task: str, episodes: int, budget: str, device: str, out: st
                for seed in range(seed0, seed0 + episodes)]
     wins = sum(r.success for r in results)
     low, high = wilson_interval(wins, episodes)
-    row = {"model": model, "task": task, "budget": budget, "device": device, "seed0": seed0, "episodes": episodes,
-           "successes": wins, "ci95": [round(low, 3), round(high, 3)],
+    row = {**condition, "successes": wins, "ci95": [round(low, 3), round(high, 3)],
            "seconds_per_step": round((time.perf_counter() - start) / sum(r.steps for r in results), 4)}
     print(json.dumps(row), flush=True)
     with open(out, "a") as f:

@@ -77,7 +77,8 @@ class SceneRandomization:
     noise: noise_std (std of the Gaussian pixel noise in uint8 units, drawn once per episode).
     axis_prob: chance that each switched-on axis is applied in an episode (drawn per episode and axis from a
         stream of its own); 1 applies every switched-on axis every episode. Below 1, episodes show every subset of
-        the axes, the single-axis scenes included (preset ``mixed_axes``: all five axes at 0.5, for training data).
+        the axes, the single-axis scenes included (preset ``mixed_axes``: all five axes at 0.5, for training data;
+        ``mixed_axes_wide_camera``: the same with 1.5x the camera ranges).
     """
 
     lighting: bool = False
@@ -150,6 +151,10 @@ PRESETS: dict[str, SceneRandomization] = {
     **{axis: SceneRandomization(**{axis: True}) for axis in AXES},
     "all": SceneRandomization(**{axis: True for axis in AXES}),
     "mixed_axes": SceneRandomization(**{axis: True for axis in AXES}, axis_prob=0.5),
+    # training data whose camera range is 1.5x the evaluation's ("camera", "all"), so that a moved evaluation
+    # camera lies inside the range the model saw rather than on its edge
+    "mixed_axes_wide_camera": SceneRandomization(**{axis: True for axis in AXES}, axis_prob=0.5,
+                                                 camera_shift_m=0.075, camera_rot_deg=7.5, fovy_scale=(0.85, 1.15)),
 }
 
 

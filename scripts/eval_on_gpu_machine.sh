@@ -15,21 +15,7 @@ set -uo pipefail
 DEST=${OUT:-outputs/gpu}; mkdir -p "$DEST"  # $OUT is where the lent machine returns files from
 EPISODES=${EPISODES:-50}; LIMIT_S=${LIMIT_S:-420}; MODEL=${MODEL:-sim_multitask}
 DEVICE=${DEVICE:-cuda}
-if [ "${SETUP:-1}" = 1 ]; then
-  for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-  mkdir -p /tmp/stub && tar -C /tmp/stub -xJf .devdata/robosuite_stub.tar.xz
-fi
-export PYTHONPATH=/tmp/stub:/tmp/site:$PWD MUJOCO_GL=egl PYOPENGL_PLATFORM=egl PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
-vendor=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
-[ -f "$vendor" ] && export __EGL_VENDOR_LIBRARY_FILENAMES=$vendor
-# a stand-in for the project venv: scripts/activate.sh finds python and the vjepa-eval command here
-# (wrappers, not links: a link to a venv's python from elsewhere loses that venv's packages)
-PY=$(command -v python3); mkdir -p /tmp/venv/bin
-for name in python python3; do printf '#!/bin/sh\nexec %s "$@"\n' "$PY" > /tmp/venv/bin/$name; done
-printf '#!/bin/sh\nexec %s -m agent.cli "$@"\n' "$PY" > /tmp/venv/bin/vjepa-eval
-chmod +x /tmp/venv/bin/*
-export VENV=/tmp/venv PATH=/tmp/venv/bin:$PATH
+source scripts/gpu_machine_env.sh  # SETUP=0: no installing
 R=outputs/gpu_runs; mkdir -p $R
 if [ "${BENCH:-0}" = 1 ] && [ "$DEVICE" != cpu ]; then
   timeout 150 python3 benchmarks/bench_world_model.py --config ac_vit_giant --device cuda \
@@ -43,11 +29,9 @@ evalrun() {  # NAME JOBS, then vjepa-eval overrides: one evaluation into $R/NAME
   # shellcheck disable=SC2086  # word splitting of $GPU_EVAL is intended
   OUT=$R EVAL_TIMEOUT=$LIMIT_S run_one "$name" "$@" jobs="$jobs" $GPU_EVAL &
 }
-budgetrun() {  # BUDGET TASK EPISODES [SEED0]: one row of benchmarks/planning_budget_eval.py for $MODEL, in the background
-  # (skipped when $R/budget.jsonl has that row from an earlier run; a row is only written when it is complete)
+budgetrun() {  # BUDGET TASK EPISODES [SEED0]: one row of benchmarks/planning_budget_eval.py for $MODEL, in the
+  # background (it skips a row that $R/budget.jsonl holds from an earlier run; a row is only written when it is complete)
   local seed0=${4:-1000}
-  grep -qF "{\"model\": \"$MODEL\", \"task\": \"$2\", \"budget\": \"$1\", \"device\": \"$DEVICE\", \"seed0\": $seed0," \
-    $R/budget.jsonl 2>/dev/null && return
   timeout "$LIMIT_S" python3 benchmarks/planning_budget_eval.py "$MODEL" "$2" "$3" "$1" "$DEVICE" $R/budget.jsonl \
     "$seed0" > "$R/budget_$1_$2_$seed0.log" 2>&1 &
 }
@@ -58,6 +42,7 @@ source "${PLAN:-scripts/gpu_plans/multitask.sh}"
 wait
 pkill -f "agent.cli|spawn_main" ; sleep 2  # worker processes that outlived their timed-out evaluation
 find $R -name '*.log' -exec sh -c 'tail -c 3000 "$1" | tr "\r" "\n" | grep -v "it/s" > "$1.tail"' _ {} \;
-tar -czf "$DEST/results.tar.gz" $(find $R -name 'results.json' -o -name '*.tail' -o -name '*.txt' -o -name '*.jsonl' -o -name '*.md')
+tar -czf "$DEST/results.tar.gz" $(find $R -name 'results.json' -o -name '*.tail' -o -name '*.txt' -o -name '*.jsonl' \
+  -o -name '*.md')
 ls -la "$DEST"; cat $R/budget.jsonl 2>/dev/null; find $R -name '*.md' -exec cat {} \;
 tail -12 $R/bench_paper_size.txt 2>/dev/null

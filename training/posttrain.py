@@ -276,21 +276,29 @@ def gather_clips(latents, episodes, picks: list[tuple[int, int]], frames: int, d
     return zs.to(device), acts.to(device), sts.to(device), None if cams is None else cams.to(device)
 
 
-def ac_losses(model, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, rollout_steps: int,
-              camera: torch.Tensor | None = None):
-    """Teacher-forcing and rollout L1 losses. z (B, T, N, D) layer-normed targets; camera (B, T, 10) poses for a
-    camera-conditioned model (else None)."""
+def ac_clip_losses(model, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, rollout_steps: int,
+                   camera: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Teacher-forcing and rollout L1 losses of each clip, two (B,) tensors. z (B, T, N, D) layer-normed targets;
+    camera (B, T, 10) poses for a camera-conditioned model (else None)."""
     def cam(n: int) -> torch.Tensor | None:
         return None if camera is None else camera[:, :n]
 
     tf_pred = model.predict(z[:, :-1], actions, states[:, :-1], cam(z.shape[1] - 1))  # (B, T-1, N, D) frames 1..T-1
-    tf_loss = (tf_pred - z[:, 1:]).abs().mean()
+    tf_loss = (tf_pred - z[:, 1:]).abs().mean(dim=(1, 2, 3))
     ctx = z[:, :1]
     for k in range(rollout_steps):
         pred = model.predict(ctx, actions[:, :k + 1], states[:, :k + 1], cam(k + 1))[:, -1:]  # frame k+1
         ctx = torch.cat([z[:, :1], *([ctx[:, 1:]] if k else []), pred], dim=1)
-    roll_loss = (ctx[:, -1] - z[:, rollout_steps]).abs().mean()
+    roll_loss = (ctx[:, -1] - z[:, rollout_steps]).abs().mean(dim=(1, 2))
     return tf_loss, roll_loss
+
+
+def ac_losses(model, z: torch.Tensor, actions: torch.Tensor, states: torch.Tensor, rollout_steps: int,
+              camera: torch.Tensor | None = None):
+    """Teacher-forcing and rollout L1 losses over the batch (the mean of :func:`ac_clip_losses`: every clip has
+    the same size, so this is the mean over all its elements)."""
+    tf_loss, roll_loss = ac_clip_losses(model, z, actions, states, rollout_steps, camera)
+    return tf_loss.mean(), roll_loss.mean()
 
 
 class ACLoss(nn.Module):

@@ -73,7 +73,7 @@ def draw_clips(episodes: list[Episode], cfg: ValidateConfig) -> list[tuple[int, 
 @torch.no_grad()
 def clip_losses(model, episodes: list[Episode], picks: list[tuple[int, int]], cfg: ValidateConfig) -> np.ndarray:
     """Per clip (teacher forcing, rollout) L1 losses, shape (len(picks), 2)."""
-    from training.posttrain import ac_losses
+    from training.posttrain import ac_clip_losses
 
     out = []
     for i in range(0, len(picks), cfg.batch_size):
@@ -87,11 +87,9 @@ def clip_losses(model, episodes: list[Episode], picks: list[tuple[int, int]], cf
         camera = None
         if model.camera_conditioned:  # validate() checked that every episode holds its poses
             camera = torch.from_numpy(np.stack([episodes[e].camera_pose[s:s + t] for e, s in part]))
-        for j in range(b):  # per clip: ac_losses averages over its batch
-            tf, roll = ac_losses(model, z[j:j + 1], actions[j:j + 1], states[j:j + 1], cfg.rollout_steps,
-                                 None if camera is None else camera[j:j + 1])
-            out.append((float(tf), float(roll)))
-    return np.asarray(out, dtype=np.float64)
+        tf, roll = ac_clip_losses(model, z, actions, states, cfg.rollout_steps, camera)
+        out.append(torch.stack([tf, roll], dim=1).double().numpy())  # (B, 2)
+    return np.concatenate(out)
 
 
 def summarise(losses: np.ndarray) -> dict[str, float | int]:

@@ -296,6 +296,34 @@ def test_axis_prob_shows_every_subset_seeded_and_hides_old_distractors():
         env.close()
 
 
+def test_wide_camera_preset_scales_the_same_draws():
+    """mixed_axes_wide_camera: the episodes of mixed_axes (same axes, same appearance) with camera offsets exactly
+    1.5x as large: position, orientation and field of view."""
+    narrow, wide = PRESETS["mixed_axes"], PRESETS["mixed_axes_wide_camera"]
+    assert wide.camera_shift_m == pytest.approx(1.5 * narrow.camera_shift_m)
+    assert wide.camera_rot_deg == pytest.approx(1.5 * narrow.camera_rot_deg)
+    envs_ = {name: _make("FrankaReach-v0", randomize=name) for name in ("none", "mixed_axes", "mixed_axes_wide_camera")}
+    try:
+        moved = 0
+        for seed in range(12):
+            for env in envs_.values():
+                env.reset(seed=seed)
+            assert envs_["mixed_axes"].unwrapped.scene_axes == envs_["mixed_axes_wide_camera"].unwrapped.scene_axes
+            base, a, b = (envs_[n].unwrapped.model for n in envs_)
+            if "camera" not in envs_["mixed_axes"].unwrapped.scene_axes:
+                np.testing.assert_array_equal(a.cam_pos, b.cam_pos)
+                continue
+            moved += 1
+            np.testing.assert_allclose(b.cam_pos - base.cam_pos, 1.5 * (a.cam_pos - base.cam_pos), atol=1e-12)
+            np.testing.assert_allclose(b.cam_fovy / base.cam_fovy - 1, 1.5 * (a.cam_fovy / base.cam_fovy - 1),
+                                       atol=1e-12)
+            assert not np.allclose(a.cam_quat, b.cam_quat)
+        assert moved >= 2
+    finally:
+        for env in envs_.values():
+            env.close()
+
+
 def test_axis_prob_out_of_range_is_refused():
     with pytest.raises(ValueError, match="axis_prob"):
         SceneRandomization(lighting=True, axis_prob=1.5)

@@ -23,6 +23,24 @@ def test_rollout_loss_uses_fed_back_prediction(tiny_dataset):
     assert tf.item() > 0 and roll.item() > 0 and not torch.isclose(tf, roll)
 
 
+def test_clip_losses_are_each_clip_alone_and_average_to_the_batch_loss(tiny_dataset):
+    """ac_clip_losses scores each clip of a batch as if it were alone (what training.validate reports per clip),
+    and ac_losses (what post-training minimises) is their mean."""
+    model = pt.build_model(_cfg(tiny_dataset, "/tmp/unused"))
+    gen = torch.Generator().manual_seed(0)
+    z = torch.nn.functional.layer_norm(torch.randn(3, 3, model.tokens_per_frame, model.latent_dim, generator=gen),
+                                       (model.latent_dim,))
+    actions, states = torch.randn(3, 2, 7, generator=gen) * 0.05, torch.randn(3, 3, 7, generator=gen) * 0.1
+    with torch.no_grad():
+        tf, roll = pt.ac_clip_losses(model, z, actions, states, rollout_steps=2)
+        assert tf.shape == roll.shape == (3,) and len(set(tf.tolist())) == 3
+        for j in range(3):
+            alone = pt.ac_losses(model, z[j:j + 1], actions[j:j + 1], states[j:j + 1], rollout_steps=2)
+            torch.testing.assert_close(torch.stack([tf[j], roll[j]]), torch.stack(alone), atol=1e-6, rtol=1e-5)
+        batch = pt.ac_losses(model, z, actions, states, rollout_steps=2)
+    torch.testing.assert_close(torch.stack(batch), torch.stack([tf.mean(), roll.mean()]))
+
+
 def test_init_model_starts_the_predictor_from_a_saved_world_model(tiny_dataset, tmp_path):
     """init_model: fine-tuning starts from the saved model's predictor, not from the seeded init; a predictor of
     another shape is refused naming the file."""
