@@ -12,7 +12,6 @@ predictor can fix; a predicted one that drops alone means the predictor does. Us
 """
 from __future__ import annotations
 
-import itertools
 import sys
 
 import gymnasium as gym
@@ -22,7 +21,7 @@ import torch
 import envs  # noqa: F401  (registers the Franka envs)
 from agent.factory import model_env_kwargs, resolve_model_path
 from predicted_pregrasp_landscape import landscape, spearman  # the script directory is on sys.path
-from start_energy_direction import STEPS, cosine
+from start_energy_direction import cosine, one_step_moves
 from world_model.checkpoint import load_world_model
 
 SEEDS = range(1000, 1020)
@@ -50,7 +49,7 @@ def scene_rows(wm, model: str, scene: str, acts: np.ndarray) -> np.ndarray:
 
 def main(models: list[str]) -> None:
     torch.set_num_threads(1)
-    acts = np.array([[dx, dy, dz, 0, 0, 0, 0] for dx, dy, dz in itertools.product(STEPS, repeat=3)], np.float32)
+    acts = one_step_moves()
     print(f"reach seeds {SEEDS.start}-{SEEDS.stop - 1}, {len(acts)} one-step moves; mean over seeds "
           "(cos: best move against the direction to the goal)")
     print("| model | scene | cos(best true move) | cos(best predicted move) | Spearman(predicted, true) |")

@@ -24,6 +24,11 @@ from world_model.pretrained import load_pretrained
 STEPS = (-0.05, -0.025, 0.0, 0.025, 0.05)
 
 
+def one_step_moves() -> np.ndarray:
+    """(125, 7) float32 actions: every (dx, dy, dz) of STEPS (metres, base frame), no rotation, gripper unchanged."""
+    return np.array([[dx, dy, dz, 0, 0, 0, 0] for dx, dy, dz in itertools.product(STEPS, repeat=3)], np.float32)
+
+
 def cosine(move: np.ndarray, direction: np.ndarray) -> float:
     norm = np.linalg.norm(move)
     return float(move @ direction / norm) if norm > 0 else 0.0
@@ -34,7 +39,7 @@ def main(model: str = "sim_multitask") -> None:
     wm = load_pretrained(model)
     env = gym.make("FrankaGrasp-v0", **model_env_kwargs(model))
     u = env.unwrapped
-    acts = np.array([[dx, dy, dz, 0, 0, 0, 0] for dx, dy, dz in itertools.product(STEPS, repeat=3)], np.float32)
+    acts = one_step_moves()
     rows = []
     for seed in range(1000, 1012):
         _, info = env.reset(seed=seed)

@@ -30,7 +30,8 @@ evalrun() {  # NAME JOBS, then vjepa-eval overrides: one evaluation into $R/NAME
   OUT=$R EVAL_TIMEOUT=$LIMIT_S run_one "$name" "$@" jobs="$jobs" $GPU_EVAL &
 }
 budgetrun() {  # BUDGET TASK EPISODES [SEED0]: one row of benchmarks/planning_budget_eval.py for $MODEL, in the
-  # background (it skips a row that $R/budget.jsonl holds from an earlier run; a row is only written when it is complete)
+  # background (it skips a row that $R/budget.jsonl holds from an earlier run; a row is only written when it is
+  # complete)
   local seed0=${4:-1000}
   timeout "$LIMIT_S" python3 benchmarks/planning_budget_eval.py "$MODEL" "$2" "$3" "$1" "$DEVICE" $R/budget.jsonl \
     "$seed0" > "$R/budget_$1_$2_$seed0.log" 2>&1 &

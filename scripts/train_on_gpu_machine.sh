@@ -10,8 +10,9 @@
 # Needs, carried with the repo, what scripts/gpu_machine_env.sh installs, plus the distilled encoder at $ENCODER
 # and the model to start from at $INIT (runs/distill_keepcam/encoder.pt and runs/distill_keepcam_posttrain/model
 # .safetensors/.json of scripts/train_sim_multitask_distilled.sh, steps 2 and 3; copy them under .devdata/ and
-# carry those files). The number of training steps is sized to the time left: PROBE steps are timed first (both runs side
-# by side), then both runs resume to the largest multiple of 500 steps that ends by END_S seconds after the start.
+# carry those files). The number of training steps is sized to the time left: PROBE steps are timed first (both
+# runs side by side), then both runs resume to the largest multiple of 500 steps that ends by END_S seconds after
+# the start.
 # On a CPU the same runs are `vjepa-posttrain ... steps=<the run's steps>` (model.json records the config), resumable.
 # Returns in $OUT: the two models (ft_normal/ft_wide .safetensors + .json) and logs.tar.gz (logs and loss logs).
 # A dry run on the development CPU:
@@ -23,7 +24,7 @@ T0=$(date +%s)
 elapsed() { echo $(($(date +%s) - T0)); }
 DEST=${OUT:-outputs/gpu_train}; mkdir -p "$DEST"  # $OUT is where the lent machine returns files from
 DEVICE=${DEVICE:-cuda}
-EPISODES=${EPISODES:-1000}      # episodes per collecting process (each stops at COLLECT_S, its episodes kept)
+EPISODES=${EPISODES:-1000}     # episodes per collecting process (each stops at COLLECT_S, its episodes kept)
 PROCS=${PROCS:-7}              # collecting processes per dataset (2 x 7 on 16 cores)
 COLLECT_S=${COLLECT_S:-200}    # seconds after the start at which collection stops
 END_S=${END_S:-530}            # seconds after the start by which training must end

@@ -4,9 +4,9 @@
 # pixel noise; the camera pose is kept) encodes like the nominal one (steps 1-2: $OUT/model, predictor unchanged),
 # then its predictor fine-tuned on the new latents (step 3: ${OUT}_posttrain/model), then (session 12) fine-tuned
 # again with 17x the clips on wide-camera play data (step 4: ${OUT}_wide/model). Step 5 (SHIP=1) copies that model
-# over the shipped world_model/weights/sim_multitask_distilled (float32, 16 MB, the measured bytes). Steps 1-3: ~40 min,
-# step 4: ~3 h. Wall times on the 2-core development machine (Intel Xeon with AMX; bf16 autocast
-# picked by precision=auto), with nothing else running.
+# over the shipped world_model/weights/sim_multitask_distilled (float32, 16 MB, the measured bytes). Steps 1-3:
+# ~40 min, step 4: ~3 h. Wall times on the 2-core development machine (Intel Xeon with AMX; bf16 autocast picked
+# by precision=auto), with nothing else running.
 # Every step resumes where it stopped if killed: rerun the script. OUT=<dir> writes the run elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
