@@ -7,12 +7,16 @@
     vjepa-eval agent=learned tasks='[FrankaPickPlace-v0]' subgoals=true subgoal_steps=30
     vjepa-eval agent=learned model=runs/multitask/model tasks='[FrankaGrasp-v0]'   # the model's size/camera
     vjepa-eval agent=oracle camera=workspace image_size=96
+    vjepa-eval agent=energy_oracle model=sim_multitask_distilled tasks='[FrankaGrasp-v0]' subgoals=true
 
-``image_size`` and ``camera`` default to ``auto``: for agent=learned the image size (px) and camera preset the model
-was trained on (its JSON header: config.image_size and metadata.camera, "front" when the model records none); for
-agent=oracle|random 64 px and "front". Explicit values are validated, and refused for agent=learned when they differ
-from the model's (its images would not look like its training data). The resolved values are what results.json
-records (and what a resumed run must match).
+``agent=energy_oracle`` is the learned agent with a perfect predictor (the simulator's true future frames, encoded by
+the model's encoder; ``agent.true_future``): the ceiling of predictor training for that encoder, energy and planner.
+
+``image_size`` and ``camera`` default to ``auto``: for agent=learned|energy_oracle the image size (px) and camera
+preset the model was trained on (its JSON header: config.image_size and metadata.camera, "front" when the model
+records none); for agent=oracle|random 64 px and "front". Explicit values are validated, and refused for
+agent=learned|energy_oracle when they differ from the model's (its images would not look like its training data).
+The resolved values are what results.json records (and what a resumed run must match).
 
 Bad settings (unknown keys such as ``+epsiodes=50``, ``episodes=0``, ``bf16=maybe``, an unknown planner, ...) end
 the run before any episode with one line on stderr and exit status 1 (``VJEPA_DEBUG=1`` shows the traceback).
@@ -32,7 +36,7 @@ from agent.cli_errors import cli_errors
 PROG = "vjepa-eval"
 TOP_KEYS = ("agent", "planner", "planner_overrides", "model", "tasks", "episodes", "seed", "image_size", "camera",
             "max_steps", "video", "bf16", "device", "jobs", "energy", "label", "out_dir", "variants", "subgoals",
-            "subgoal_steps", "subgoal_energy_threshold", "subgoal_plateau_patience")
+            "subgoal_steps", "subgoal_energy_threshold", "subgoal_plateau_patience", "subgoal_waypoint_spacing")
 ENERGY_KEYS = ("all_frames", "state_weight", "norm")
 AUTO = "auto"
 DEFAULT_VIEW = (64, "front")  # image size (px) and camera preset of agent=oracle|random with auto
@@ -95,12 +99,13 @@ def _check_learned_view(model: str, view: tuple[int, str], asked: tuple[Any, Any
 def resolve_view(kind: str, model: str, image_size: Any, camera: Any) -> tuple[Any, Any]:
     """(image size in px, camera preset) with ``auto`` resolved: the learned agent's model's (from its JSON header;
     "front" when it records no camera), :data:`DEFAULT_VIEW` for the oracle and random agents. Explicit values are
-    validated (ValueError listing the choices) and, for agent=learned, must equal the model's."""
+    validated (ValueError listing the choices) and, for agent=learned|energy_oracle, must equal the model's."""
     from agent.eval import check_camera, check_image_size
+    from agent.factory import MODEL_KINDS
 
     image_size = image_size if image_size == AUTO else check_image_size(image_size)
     camera = camera if camera == AUTO else check_camera(camera)
-    if kind != "learned":
+    if kind not in MODEL_KINDS:
         return (DEFAULT_VIEW[0] if image_size == AUTO else image_size, DEFAULT_VIEW[1] if camera == AUTO else camera)
     from agent.factory import model_view, resolve_model_path
 
@@ -126,7 +131,8 @@ def build(cfg: DictConfig, out_dir: str) -> tuple[Any, Any, str]:
                           camera=camera, max_steps=cfg.max_steps, video=cfg.video, out_dir=out_dir, jobs=cfg.jobs,
                           variants=_plain(cfg.variants), subgoals=cfg.subgoals, subgoal_steps=cfg.subgoal_steps,
                           subgoal_energy_threshold=cfg.subgoal_energy_threshold,
-                          subgoal_plateau_patience=cfg.subgoal_plateau_patience)
+                          subgoal_plateau_patience=cfg.subgoal_plateau_patience,
+                          subgoal_waypoint_spacing=cfg.subgoal_waypoint_spacing)
     label = _text("label", cfg.label, allow_none=True)
     if label is None:
         label = f"{spec.kind}+{spec.planner}" if spec.kind != "random" else "random"

@@ -37,9 +37,10 @@ from agent.eval_results import NOMINAL, ResultsStore, entry_key, iter_entries, s
 from agent.subgoals import SubgoalAgent, SubgoalConfig
 from envs.scene import DEFAULT_CAMERA, camera_env_kwargs, camera_preset
 from envs.spec import SUPPORTED_IMAGE_SIZES
+from envs.registration import check_waypoint_spacing, waypoint_task_ids
 from envs.tasks import subgoal_sequences
 
-AGENT_KINDS = ("learned", "oracle", "random")
+AGENT_KINDS = ("learned", "energy_oracle", "oracle", "random")
 BF16_CHOICES = ("auto", True, False)
 
 
@@ -165,7 +166,9 @@ class EvalConfig:
     worker processes (spawned) that share the episodes. image_size: observation side in px. camera: the camera
     preset of the Franka envs (:data:`envs.scene.CAMERAS`; "front" for robosuite ids). subgoals: follow
     ``info["subgoals"]`` with a :class:`agent.subgoals.SubgoalAgent` switching after ``subgoal_steps`` actions
-    and/or once the plan cost is <= ``subgoal_energy_threshold``."""
+    and/or once the plan cost is <= ``subgoal_energy_threshold``. subgoal_waypoint_spacing (metres, subgoal mode
+    only): grasp and pick-and-place envs add waypoint images that split the expert's free-space moves into legs of
+    at most about that length (``envs.tasks.pick_waypoints``)."""
 
     tasks: tuple[str, ...] = ("FrankaReach-v0",)
     episodes: int = 10
@@ -181,12 +184,17 @@ class EvalConfig:
     subgoal_steps: int | None = 20
     subgoal_energy_threshold: float | None = None
     subgoal_plateau_patience: int | None = None
+    subgoal_waypoint_spacing: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", _normalise_tasks(self.tasks))
         object.__setattr__(self, "variants", _normalise_variants(self.variants))
         _check_subgoal_fields(self.subgoals, self.subgoal_steps, self.subgoal_energy_threshold,
                               self.subgoal_plateau_patience)
+        if self.subgoal_waypoint_spacing is not None:
+            if not self.subgoals:
+                raise ValueError("subgoal_waypoint_spacing adds subgoal images: it needs subgoals=true")
+            check_waypoint_spacing(self.subgoal_waypoint_spacing)
         require_int("episodes", self.episodes, 1)
         require_int("seed", self.seed, 0)
         require_int("jobs", self.jobs, 1)
@@ -270,18 +278,19 @@ class AgentSpec:
         resolved planner setting (so that changed defaults start new results) and, for a learned agent, the SHA-256
         of the model's weights file (so that a model retrained under the same name or path does not add to the
         results of the old one)."""
-        from agent.factory import model_fingerprint, resolved_planner_settings
+        from agent.factory import MODEL_KINDS, model_fingerprint, resolved_planner_settings
 
+        uses_model = self.kind in MODEL_KINDS
         overrides = dict(self.planner_overrides) if self.planner_overrides else {}
         return {"agent_kind": self.kind, "planner": None if self.kind == "random" else self.planner,
                 "planner_overrides": overrides if self.kind != "random" else {},
                 "planner_settings": (None if self.kind == "random"
                                      else resolved_planner_settings(self.kind, self.planner, overrides)),
-                "model": self.model if self.kind == "learned" else None,
-                "model_sha256": model_fingerprint(self.model) if self.kind == "learned" else None,
-                "bf16": self.bf16 if self.kind == "learned" else None,
-                "device": self.device if self.kind == "learned" else None,
-                "energy": energy_identity(self.energy) if self.kind == "learned" else None, "agent_seed": self.seed}
+                "model": self.model if uses_model else None,
+                "model_sha256": model_fingerprint(self.model) if uses_model else None,
+                "bf16": self.bf16 if uses_model else None,
+                "device": self.device if uses_model else None,
+                "energy": energy_identity(self.energy) if uses_model else None, "agent_seed": self.seed}
 
     def __call__(self, env: gym.Env) -> Any:
         from agent.factory import make_agent
@@ -391,13 +400,15 @@ class EpisodeRunner:
     at most ``max_built`` are kept (the least recently used is closed), since every env holds a renderer.
 
     image_size: observation side (px). subgoal: the switch rule of subgoal mode (the built agent is wrapped in a
-    SubgoalAgent), or None. camera: the Franka envs' camera preset (passed only when not "front")."""
+    SubgoalAgent), or None. camera: the Franka envs' camera preset (passed only when not "front").
+    waypoint_spacing: metres, passed to the envs whose tasks take it (grasp, pick-and-place), or None."""
 
     def __init__(self, make_agent: Callable[[gym.Env], Any], image_size: int, subgoal: SubgoalConfig | None = None,
-                 max_built: int = 2, camera: str = DEFAULT_CAMERA) -> None:
+                 max_built: int = 2, camera: str = DEFAULT_CAMERA, waypoint_spacing: float | None = None) -> None:
         self.make_agent = make_agent
         self.image_size = image_size
         self.camera = camera
+        self.waypoint_spacing = waypoint_spacing
         self.subgoal = subgoal
         self.max_built = max_built
         self._built: OrderedDict[tuple[str, str], tuple[gym.Env, Any]] = OrderedDict()
@@ -405,8 +416,10 @@ class EpisodeRunner:
     def _build(self, task: str, variant: str) -> tuple[gym.Env, Any]:
         import envs  # noqa: F401 - registers the env ids
 
+        waypoints = {} if self.waypoint_spacing is None or task not in waypoint_task_ids() else {
+            "waypoint_spacing": self.waypoint_spacing}
         env = gym.make(task, image_size=self.image_size, **camera_env_kwargs(self.camera),
-                       **variant_env_kwargs(variant))
+                       **variant_env_kwargs(variant), **waypoints)
         agent = self.make_agent(env)
         return env, agent if self.subgoal is None else SubgoalAgent(agent, self.subgoal)
 
@@ -500,7 +513,7 @@ def run_identity(cfg: EvalConfig, label: str, agent_identity: Mapping[str, Any] 
                                                       "min_steps_per_subgoal": subgoal.min_steps_per_subgoal,
                                                       "reset_on_switch": subgoal.reset_on_switch,
                                                       **plateau_identity(subgoal),
-                                                      "sequences": subgoal_sequences()}}
+                                                      "sequences": subgoal_sequences(cfg.subgoal_waypoint_spacing)}}
 
 
 def plateau_identity(subgoal: SubgoalConfig) -> dict[str, Any]:
@@ -543,18 +556,19 @@ def run_suite(cfg: EvalConfig, make_agent: Callable[[gym.Env], Any], label: str 
             from agent.eval_parallel import run_parallel
 
             run_parallel(jobs, make_agent, cfg.image_size, min(cfg.jobs, len(jobs)), on_result,
-                         cfg.subgoal_config(), cfg.camera)
+                         cfg.subgoal_config(), cfg.camera, cfg.subgoal_waypoint_spacing)
         else:
-            run_serial(jobs, make_agent, cfg.image_size, on_result, cfg.subgoal_config(), cfg.camera)
+            run_serial(jobs, make_agent, cfg.image_size, on_result, cfg.subgoal_config(), cfg.camera,
+                       cfg.subgoal_waypoint_spacing)
     return store.read()
 
 
 def run_serial(jobs: list[EpisodeJob], make_agent: Callable[[gym.Env], Any], image_size: int,
                on_result: Callable[[EpisodeOutcome], None], subgoal: SubgoalConfig | None = None,
-               camera: str = DEFAULT_CAMERA) -> None:
-    """Run ``jobs`` in this process (envs at ``image_size`` px with the ``camera`` preset), reporting each
-    finished episode to ``on_result``."""
-    runner = EpisodeRunner(make_agent, image_size, subgoal, camera=camera)
+               camera: str = DEFAULT_CAMERA, waypoint_spacing: float | None = None) -> None:
+    """Run ``jobs`` in this process (envs at ``image_size`` px with the ``camera`` preset and, where the task
+    takes it, ``waypoint_spacing``), reporting each finished episode to ``on_result``."""
+    runner = EpisodeRunner(make_agent, image_size, subgoal, camera=camera, waypoint_spacing=waypoint_spacing)
     try:
         for job in jobs:
             on_result(runner.run(job))

@@ -34,11 +34,12 @@ def worker_threads(workers: int, total_threads: int | None = None) -> int:
 
 
 def _init_worker(make_agent: Callable[[gym.Env], Any], image_size: int, threads: int,
-                 subgoal: SubgoalConfig | None, camera: str = DEFAULT_CAMERA) -> None:
-    """Set up this worker's runner (envs at ``image_size`` px with the ``camera`` preset)."""
+                 subgoal: SubgoalConfig | None, camera: str = DEFAULT_CAMERA,
+                 waypoint_spacing: float | None = None) -> None:
+    """Set up this worker's runner (envs at ``image_size`` px with the ``camera`` preset and ``waypoint_spacing``)."""
     global _RUNNER
     torch.set_num_threads(threads)
-    _RUNNER = EpisodeRunner(make_agent, image_size, subgoal, camera=camera)
+    _RUNNER = EpisodeRunner(make_agent, image_size, subgoal, camera=camera, waypoint_spacing=waypoint_spacing)
 
 
 def _run_job(job: EpisodeJob) -> EpisodeOutcome:
@@ -81,10 +82,11 @@ def check_picklable(make_agent: Callable[[gym.Env], Any]) -> None:
 
 def run_parallel(jobs: list[EpisodeJob], make_agent: Callable[[gym.Env], Any], image_size: int, workers: int,
                  on_result: Callable[[EpisodeOutcome], None], subgoal: SubgoalConfig | None = None,
-                 camera: str = DEFAULT_CAMERA) -> None:
+                 camera: str = DEFAULT_CAMERA, waypoint_spacing: float | None = None) -> None:
     """Run ``jobs`` on ``workers`` spawned processes; ``on_result(outcome)`` as each episode finishes.
     subgoal: the switch rule of subgoal mode (each worker wraps its agents in a SubgoalAgent), or None. Envs are
-    built at ``image_size`` px with the ``camera`` preset (passed to gym.make only when not "front").
+    built at ``image_size`` px with the ``camera`` preset (passed to gym.make only when not "front") and, for the
+    tasks that take it, ``waypoint_spacing`` (see :class:`agent.eval.EpisodeRunner`).
 
     An exception in a worker (or in ``on_result``, Ctrl-C or SIGTERM: :class:`Terminated`) terminates the pool and
     propagates; episodes already handed to ``on_result`` are kept by the caller."""
@@ -92,7 +94,7 @@ def run_parallel(jobs: list[EpisodeJob], make_agent: Callable[[gym.Env], Any], i
     ctx = mp.get_context("spawn")
     with sigterm_raises(), ctx.Pool(workers, initializer=_init_worker,
                                     initargs=(make_agent, image_size, worker_threads(workers), subgoal,
-                                              camera)) as pool:
+                                              camera, waypoint_spacing)) as pool:
         for outcome in pool.imap_unordered(_run_job, jobs, chunksize=1):
             on_result(outcome)
         pool.close()

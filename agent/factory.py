@@ -1,7 +1,8 @@
-"""Build agents by name for the CLI and benchmarks: learned (world model + planner), oracle, random.
+"""Build agents by name for the CLI and benchmarks: learned (world model + planner), energy_oracle (the learned
+agent's energy over the simulator's true future frames: a perfect predictor), oracle (true task distance), random.
 
-A learned agent is refused for an env whose images differ from the model's training data: another image size
-(px, the model config's ``image_size``) or, for the lean Franka sim envs, another camera preset (the model's
+A learned or energy_oracle agent is refused for an env whose images differ from the model's training data: another
+image size (px, the model config's ``image_size``) or, for the lean Franka sim envs, another camera preset (the model's
 ``metadata.camera``; models saved without it were trained on "front")."""
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def planner_defaults(table: dict[str, dict[str, Any]], planner: str) -> dict[str
     return table[planner]
 
 
+MODEL_KINDS = ("learned", "energy_oracle")  # the agent kinds that plan with a world model's encoder
+
 SHIPPED_MODEL = "sim_reach"  # what model="shipped" means (a name in world_model/weights/)
 
 
@@ -65,8 +68,9 @@ def resolve_model_path(model: str) -> Path:
 
 
 def agent_planner(kind: str, planner: str, overrides: dict[str, Any] | None = None):
-    """The planner ``make_agent`` gives a ``kind`` ("learned" or "oracle") agent: ``planner`` with this package's
-    defaults for that agent (:data:`CPU_PLANNER_DEFAULTS`, :data:`ORACLE_PLANNER_DEFAULTS`), then ``overrides``."""
+    """The planner ``make_agent`` gives a ``kind`` ("learned", "energy_oracle" or "oracle") agent: ``planner`` with
+    this package's defaults for that agent (:data:`CPU_PLANNER_DEFAULTS`, :data:`ORACLE_PLANNER_DEFAULTS`), then
+    ``overrides``."""
     table = ORACLE_PLANNER_DEFAULTS if kind == "oracle" else CPU_PLANNER_DEFAULTS
     return make_planner(planner, paper_bounds(), **{**planner_defaults(table, planner), **(overrides or {})})
 
@@ -145,7 +149,10 @@ def check_env_matches_model(env, path: str | Path) -> None:
 def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str, Any] | None = None,
                model: str = "shipped", seed: int = 0, bf16: bool | str | None = "auto",
                energy: EnergyConfig = EnergyConfig(), device: str = "auto"):
-    """kind: "learned" | "oracle" | "random".
+    """kind: "learned" | "energy_oracle" | "oracle" | "random".
+
+    "energy_oracle" is the learned agent (same encoder, energy, planner and defaults) with its predictor replaced by
+    the simulator (:class:`agent.true_future.TrueFutureModel`): what a perfect predictor would achieve.
 
     bf16: "auto" (default: bf16 autocast only on CUDA or a CPU with native bf16 kernels, see
     world_model.precision), True or False to force it. device: "auto" (CUDA when present), "cpu" or "cuda[:N]".
@@ -156,8 +163,8 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
         return RandomAgent(env.action_space, seed=seed)
     if kind == "oracle":
         return OracleAgent(env, agent_planner(kind, planner, overrides), seed=seed)
-    if kind != "learned":
-        raise ValueError(f"unknown agent kind {kind!r}; choose learned, oracle or random")
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"unknown agent kind {kind!r}; choose learned, energy_oracle, oracle or random")
     from world_model.checkpoint import load_world_model
     from world_model.precision import resolve_device, resolve_precision
 
@@ -166,6 +173,10 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
     dev = resolve_device(device)
     precision = resolve_precision(bf16, dev)
     wm = load_world_model(path, device=dev, autocast_bf16=precision.bf16)
+    if kind == "energy_oracle":
+        from agent.true_future import TrueFutureModel
+
+        wm = TrueFutureModel(env, wm)
     agent = Agent(wm, agent_planner(kind, planner, overrides), AgentConfig(energy=energy, seed=seed),
                   action_space=env.action_space)
     agent.precision = precision

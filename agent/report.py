@@ -20,13 +20,20 @@ from agent.eval_results import NOMINAL, iter_entries
 
 
 def load_results(path: str | Path) -> dict[str, Any]:
-    """Read ``<dir>/results.json`` (or the file itself); raises FileNotFoundError naming the path."""
+    """Read ``<dir>/results.json`` (or the file itself); FileNotFoundError naming the path when there is none,
+    ValueError naming it when it is not a ``vjepa-eval`` results file (e.g. a log passed by a shell glob)."""
     p = Path(path)
     if p.is_dir():
         p = p / "results.json"
     if not p.is_file():
         raise FileNotFoundError(f"no evaluation results at {p}")
-    return json.loads(p.read_text())
+    try:
+        results = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{p} is not a vjepa-eval results file (not JSON: {err})") from None
+    if not isinstance(results, dict) or not isinstance(results.get("tasks"), dict):
+        raise ValueError(f"{p} is not a vjepa-eval results file (no \"tasks\" mapping)")
+    return results
 
 
 def _num(value: float | None, spec: str) -> str:
@@ -133,7 +140,11 @@ def main(argv: list[str] | None = None) -> None:
     paths = sys.argv[1:] if argv is None else argv
     if not paths:
         raise SystemExit("usage: python3 -m agent.report <results dir or json> [...]")
-    print(report([load_results(p) for p in paths]))
+    try:
+        runs = [load_results(p) for p in paths]
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"agent.report: {err}") from None
+    print(report(runs))
 
 
 if __name__ == "__main__":

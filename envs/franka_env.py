@@ -262,11 +262,12 @@ class FrankaEnv(gym.Env):
             raise RuntimeError("call reset() before subgoals()")
         return [{k: v.copy() for k, v in g.items()} for g in self._subgoals]
 
-    def record_subgoal(self, info: dict[str, Any] | None = None) -> None:
-        """Capture the current configuration as the next intermediate subgoal (called by tasks in make_goal).
+    def record_subgoal(self, info: dict[str, Any] | None = None, goal: dict[str, np.ndarray] | None = None) -> None:
+        """Append the next intermediate subgoal (called by tasks in make_goal): ``goal``, a goal dict captured
+        earlier by :meth:`capture_goal`, or by default the current configuration.
 
         info: task data describing it (e.g. cube position, metres, base frame), kept in ``subgoal_info``."""
-        self._subgoals.append(self._capture_goal())
+        self._subgoals.append(self.capture_goal() if goal is None else goal)
         self.subgoal_info.append(dict(info or {}))
 
     def subgoal_index(self, name: str) -> int:
@@ -277,7 +278,8 @@ class FrankaEnv(gym.Env):
             raise ValueError(f"no subgoal named {name!r} in this episode; it has {names}")
         return names.index(name)
 
-    def _capture_goal(self) -> dict[str, np.ndarray]:
+    def capture_goal(self) -> dict[str, np.ndarray]:
+        """The current configuration as a goal dict: {"image": what the agent sees, "state": (7,) float32}."""
         return {"image": self.camera_image(), "state": self.current_state().astype(np.float32)}
 
     def task_distance(self) -> float:
@@ -295,7 +297,7 @@ class FrankaEnv(gym.Env):
         start = self.get_sim_state()
         self._subgoals, self.subgoal_info = [], []
         self.goal_info = self.task.make_goal(self, self.np_random)
-        self._goal = self._capture_goal()
+        self._goal = self.capture_goal()
         self._subgoals.append(self._goal)
         self.subgoal_info.append(dict(self.goal_info))
         self.set_sim_state(start)

@@ -5,19 +5,38 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
-from envs.tasks import TASKS
+from envs.tasks import TASKS, WAYPOINT_TASKS
 
 
-def make_franka_env(task_id: str, goal_range_scale: float = 1.0, **kwargs):
-    """Build a Franka env; ``goal_range_scale`` scales the task's goal sampling box (1.0 = training range) and
-    the remaining kwargs (``image_size``, ``randomize``, ...) go to :class:`envs.franka_env.FrankaEnv`."""
+def make_franka_env(task_id: str, goal_range_scale: float = 1.0, waypoint_spacing: float | None = None, **kwargs):
+    """Build a Franka env; ``goal_range_scale`` scales the task's goal sampling box (1.0 = training range),
+    ``waypoint_spacing`` (metres, grasp and pick-and-place only; None: off) adds waypoint subgoal images along the
+    expert's free-space moves (envs.tasks.TRAVEL_PHASES), and the remaining kwargs (``image_size``, ``randomize``,
+    ...) go to :class:`envs.franka_env.FrankaEnv`."""
     from envs.franka_env import FrankaEnv
 
     if task_id not in TASKS:
         raise ValueError(f"unknown task {task_id!r}; known: {sorted(TASKS)}")
     if not isinstance(goal_range_scale, (int, float)) or not np.isfinite(goal_range_scale) or goal_range_scale <= 0:
         raise ValueError(f"goal_range_scale must be a finite number > 0, got {goal_range_scale!r}")
-    return FrankaEnv(TASKS[task_id](goal_range_scale=float(goal_range_scale)), **kwargs)
+    task_kwargs: dict = {"goal_range_scale": float(goal_range_scale)}
+    if waypoint_spacing is not None:
+        check_waypoint_spacing(waypoint_spacing)
+        if TASKS[task_id]().name not in WAYPOINT_TASKS:
+            raise ValueError(f"waypoint_spacing applies to {', '.join(waypoint_task_ids())} only, not {task_id}")
+        task_kwargs["waypoint_spacing"] = float(waypoint_spacing)
+    return FrankaEnv(TASKS[task_id](**task_kwargs), **kwargs)
+
+
+def check_waypoint_spacing(spacing) -> None:
+    """ValueError unless ``spacing`` is a finite number of metres in [0.02, 1]."""
+    if isinstance(spacing, bool) or not isinstance(spacing, (int, float)) or not 0.02 <= spacing <= 1.0:
+        raise ValueError(f"waypoint_spacing must be a number of metres in [0.02, 1], got {spacing!r}")
+
+
+def waypoint_task_ids() -> list[str]:
+    """The env ids whose tasks take ``waypoint_spacing`` (grasp, pick-and-place)."""
+    return [task_id for task_id, task in TASKS.items() if task().name in WAYPOINT_TASKS]
 
 
 

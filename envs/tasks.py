@@ -11,7 +11,9 @@ about its centre (reach / reach-with-object: the TCP goal box; grasp: the cube's
 place-target box), clipped to the reachable table area; > 1 tests goals beyond the training range.
 Grasp records subgoal images on the way (the open hand above the cube, fingers around it, then closed on it) and
 pick-and-place also the cube lifted and carried above the target, via ``env.record_subgoal``
-(``info["subgoals"]``; their names are in ``env.unwrapped.subgoal_info``).
+(``info["subgoals"]``; their names are in ``env.unwrapped.subgoal_info``). ``waypoint_spacing`` (grasp and
+pick-and-place, metres, default None) adds "waypoint" images along the experts' free-space moves, so that no two
+consecutive goals of such a move are much more than that far apart (see TRAVEL_PHASES).
 """
 
 from __future__ import annotations
@@ -103,21 +105,57 @@ class ReachTask:
 
 
 def _run_expert_to_goal(env, expert_name: str, rng: np.random.Generator, max_steps: int,
-                        on_phase: Sequence[tuple[int, Callable[[], None]]] = ()) -> None:
+                        on_phase: Sequence[tuple[int, Callable[[], None]]] = (),
+                        waypoint_spacing: float | None = None) -> None:
     """Run the noise-free expert until done; each ``(k, fn)`` of ``on_phase`` (in increasing k) calls ``fn()``
-    once, after the first step that leaves the expert in phase >= k (used to record subgoals on the way)."""
+    once, after the first step that leaves the expert in phase >= k (used to record subgoals on the way).
+
+    waypoint_spacing (metres, None: off): the frames of the expert's free-space moves (:data:`TRAVEL_PHASES`) are
+    kept, and when such a move ends, the ones :func:`pick_waypoints` picks are recorded as "waypoint" subgoals
+    before the subgoal that ends the move."""
     from envs.experts import EXPERTS
 
     expert = EXPERTS[expert_name](env, noise=0.0, seed=int(rng.integers(2**31)))
     pending = list(on_phase)
+    travel: list[tuple[np.ndarray, dict]] = []  # (TCP, goal dict) after each step of the current free-space move
+    travel_start = env.ee_pose()[0]
     for _ in range(max_steps):
         if expert.done():
             break
+        phase, tcp = expert.phase, env.ee_pose()[0]
         env.simulate(expert.act(None))
+        if waypoint_spacing is not None and phase in TRAVEL_PHASES:
+            travel_start = tcp if not travel else travel_start
+            travel.append((env.ee_pose()[0], env.capture_goal()))
         while pending and expert.phase >= pending[0][0]:
+            if travel:
+                _record_waypoints(env, travel_start, travel, waypoint_spacing)
+                travel = []
             pending.pop(0)[1]()
     for _, record in pending:  # phases never reached: record where the expert stopped
         record()
+
+
+def pick_waypoints(start: np.ndarray, path: Sequence[np.ndarray], spacing: float) -> list[int]:
+    """Indices into ``path`` (TCP positions (3,), metres, in travel order; the last is the end pose of the move,
+    which has a subgoal of its own) of the waypoints of a free-space move from ``start``: the move is split into
+    the fewest equal straight legs no longer than ``spacing``, and each inner leg end becomes the path frame
+    nearest to it. The experts move straight, at most 5 cm per step, so a leg is at most ``spacing`` plus ~5 cm:
+    within the range where a greedy planner still heads for its goal. In travel order, without repeats."""
+    start, end = np.asarray(start, np.float64), np.asarray(path[-1], np.float64)
+    legs = max(1, int(np.ceil(np.linalg.norm(end - start) / spacing - 1e-9)))
+    inner = np.asarray(path[:-1], np.float64).reshape(-1, 3)
+    picked: list[int] = []
+    for k in range(1, legs if len(inner) else 1):
+        i = int(np.argmin(np.linalg.norm(inner - (start + (end - start) * k / legs), axis=1)))
+        if not picked or i > picked[-1]:
+            picked.append(i)
+    return picked
+
+
+def _record_waypoints(env, start: np.ndarray, travel: list[tuple[np.ndarray, dict]], spacing: float) -> None:
+    for i in pick_waypoints(start, [tcp for tcp, _ in travel], spacing):
+        env.record_subgoal({"name": "waypoint", "tcp": travel[i][0]}, goal=travel[i][1])
 
 
 # Grasp expert phases (envs.experts.GraspExpert) after which a subgoal image is recorded: the open hand 8 cm above
@@ -128,13 +166,22 @@ def _run_expert_to_goal(env, expert_name: str, rng: np.random.Generator, max_ste
 # docs/manipulation.md), and the planner stalls above the cube.
 GRASP_SUBGOAL_PHASES = ((1, "approach"), (2, "pregrasp"), (3, "grasp"))
 PICK_PLACE_SUBGOAL_PHASES = GRASP_SUBGOAL_PHASES + ((4, "lift"), (5, "carry"))
+# The experts' free-space moves, which optional waypoint subgoals split (``waypoint_spacing``): phase 0, from the
+# start to the approach pose (10-35 cm), and pick-and-place's phase 4, carrying the lifted cube above the target.
+# A greedy one-step planner on the image energy heads for a goal pose from up to ~15 cm away but not reliably from
+# 20-25 cm (benchmarks/energy_vs_distance.py, docs/manipulation.md).
+TRAVEL_PHASES = (0, 4)
+WAYPOINT_TASKS = ("grasp", "pick_place")  # the tasks whose goals are reached through expert free-space moves
 
 
-def subgoal_sequences() -> dict[str, list[str]]:
+def subgoal_sequences(waypoint_spacing: float | None = None) -> dict[str, list[str]]:
     """Task name -> the names of its goal images in order, the final goal last (for tasks with intermediate
-    subgoals). Evaluation results record it, so results made with another sequence are not resumed."""
-    return {"grasp": [name for _, name in GRASP_SUBGOAL_PHASES] + ["lift"],
-            "pick_place": [name for _, name in PICK_PLACE_SUBGOAL_PHASES] + ["place"]}
+    subgoals); with ``waypoint_spacing`` (metres), the waypoints (their number depends on the episode) as one entry
+    naming the spacing. Evaluation results record it, so results made with another sequence are not resumed."""
+    waypoints = [] if waypoint_spacing is None else [f"waypoints {waypoint_spacing:g} m apart"]
+    grasp = waypoints + [name for _, name in GRASP_SUBGOAL_PHASES]
+    pick_place = grasp + ["lift"] + waypoints + ["carry"]
+    return {"grasp": grasp + ["lift"], "pick_place": pick_place + ["place"]}
 
 
 def _subgoal_recorders(env, phases: Sequence[tuple[int, str]]) -> list[tuple[int, Callable[[], None]]]:
@@ -150,6 +197,7 @@ class GraspTask:
     scene: SceneConfig = field(default_factory=lambda: SceneConfig(objects=1))
     max_episode_steps: int = 40
     goal_range_scale: float = 1.0
+    waypoint_spacing: float | None = None  # metres; None: no waypoint subgoals (see TRAVEL_PHASES)
 
     def reset(self, env, rng: np.random.Generator) -> None:
         _random_start(env, rng, np.array([0.4, -0.15, 0.2]), np.array([0.6, 0.15, 0.35]))
@@ -160,7 +208,8 @@ class GraspTask:
     def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
         """Final goal: the cube grasped and lifted to the expert's 0.12 m. Subgoals on the way (see
         GRASP_SUBGOAL_PHASES): the open hand above the cube, fingers open around it, then closed on it."""
-        _run_expert_to_goal(env, "grasp", rng, 40, on_phase=_subgoal_recorders(env, GRASP_SUBGOAL_PHASES))
+        _run_expert_to_goal(env, "grasp", rng, 40, on_phase=_subgoal_recorders(env, GRASP_SUBGOAL_PHASES),
+                            waypoint_spacing=self.waypoint_spacing)
         return {"name": "lift", "cube_goal": cube_pos(env)}
 
     def lift(self, env) -> float:
@@ -230,6 +279,7 @@ class PickPlaceTask:
     scene: SceneConfig = field(default_factory=lambda: SceneConfig(objects=1, goal_marker=False))
     max_episode_steps: int = 60
     goal_range_scale: float = 1.0
+    waypoint_spacing: float | None = None  # metres; None: no waypoint subgoals (see TRAVEL_PHASES)
 
     def reset(self, env, rng: np.random.Generator) -> None:
         _random_start(env, rng, np.array([0.4, -0.15, 0.2]), np.array([0.6, 0.15, 0.35]))
@@ -247,7 +297,8 @@ class PickPlaceTask:
         """Final goal: the cube placed on the target, gripper open above it. Subgoals on the way (see
         PICK_PLACE_SUBGOAL_PHASES): the open hand above the cube, fingers around it, closed on it, cube lifted to
         the expert's 0.12 m above its start, cube carried above the target."""
-        _run_expert_to_goal(env, "pick_place", rng, 70, on_phase=_subgoal_recorders(env, PICK_PLACE_SUBGOAL_PHASES))
+        _run_expert_to_goal(env, "pick_place", rng, 70, on_phase=_subgoal_recorders(env, PICK_PLACE_SUBGOAL_PHASES),
+                            waypoint_spacing=self.waypoint_spacing)
         return {"name": "place", "target_xy": self.target_xy}
 
     def placement_error(self, env) -> float:

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The evaluations of the shipped sim_multitask_distilled world model (docs/manipulation.md "The distilled model
 # shipped", README "sim_multitask_distilled"), or of another distilled model (MODEL=<name or path base>, e.g.
-# runs/distill_keepcam/model, the student before the predictor fine-tune): learned agent, fp32, EPISODES (50)
+# runs/distill_keepcam/model, the student before the predictor fine-tune): AGENT (learned; energy_oracle: the same
+# agent with the simulator's true future frames as its predictions, docs/manipulation.md), fp32, EPISODES (50)
 # seeded episodes per task and variant (seeds 1000-1049). Each run writes OUT/<run>/results.json (resumable) and
 # OUT/<run>.log; ROWS="<run names>" runs only those, JOBS runs at once with one torch thread each. Wall time per run
 # with one job on the 2-core development machine: reach ~4 min per variant (~15-20 min with horizon 3), grasp
 # ~10 min, reach-with-object ~5 min (steady-gripper settings ~12 min), pick-and-place ~15 min (CEM) to ~22 min
-# (MPPI) per 50 episodes.
+# (MPPI) per 50 episodes; AGENT=energy_oracle takes ~3x as long (grasp ~35 min). The *waypoints* rows are session
+# 13's (docs/manipulation.md "A perfect predictor, and the first 20 cm of a grasp"); MODEL=sim_multitask
+# ROWS=grasp_cem_waypoints_g02 runs one on the other multi-task model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
@@ -14,24 +17,35 @@ export MUJOCO_GL=${MUJOCO_GL:-egl} OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 EPISODES=${EPISODES:-50}
 JOBS=${JOBS:-2}
 MODEL=${MODEL:-sim_multitask_distilled}
+AGENT=${AGENT:-learned}
 OUT=${OUT:-outputs/distilled}
-COMMON="agent=learned model=$MODEL seed=1000 bf16=false video=false jobs=1"
+COMMON="agent=$AGENT model=$MODEL seed=1000 bf16=false video=false jobs=1"
 SUB="subgoals=true subgoal_steps=12 subgoal_plateau_patience=2"  # the switch rule of docs/manipulation.md
 STEADY="energy.all_frames=true planner_overrides={horizon:3,gripper_init_std:0.2}"  # session 8's carrying settings
+WP="subgoal_waypoint_spacing=0.1"  # session 13: waypoint images every <= ~10 cm of the expert's free-space moves
+G02="planner_overrides={gripper_init_std:0.2}"  # a steady gripper (session 8) with the default horizon
 runs=(
-  "reach_cem tasks=[FrankaReach-v0] planner=cem label=learned+cem
+  "reach_cem tasks=[FrankaReach-v0] planner=cem label=$AGENT+cem
    variants=[nominal,lighting,colors,camera,distractors,noise,all,far_goals]"
-  "reach_cem_h3 tasks=[FrankaReach-v0] planner=cem planner_overrides={horizon:3} label=learned+cem+h3
+  "reach_cem_h3 tasks=[FrankaReach-v0] planner=cem planner_overrides={horizon:3} label=$AGENT+cem+h3
    variants=[nominal,lighting,colors,camera,distractors,noise,all,far_goals]"
-  "reach_rwo_mppi tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=mppi label=learned+mppi"
-  "rwo_cem tasks=[FrankaReachWithObject-v0] planner=cem label=learned+cem"
-  "rwo_steady tasks=[FrankaReachWithObject-v0] planner=cem $STEADY label=learned+cem+h3+allframes+g02
+  "reach_rwo_mppi tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=mppi label=$AGENT+mppi"
+  "rwo_cem tasks=[FrankaReachWithObject-v0] planner=cem label=$AGENT+cem"
+  "rwo_steady tasks=[FrankaReachWithObject-v0] planner=cem $STEADY label=$AGENT+cem+h3+allframes+g02
    variants=[nominal,lighting,colors,camera,distractors,noise,all]"
-  "grasp_cem_subgoals tasks=[FrankaGrasp-v0] planner=cem $SUB label=learned+cem+subgoals
+  "grasp_cem_subgoals tasks=[FrankaGrasp-v0] planner=cem $SUB label=$AGENT+cem+subgoals
    variants=[nominal,lighting,camera]"
-  "grasp_mppi_subgoals tasks=[FrankaGrasp-v0] planner=mppi $SUB label=learned+mppi+subgoals"
-  "pp_cem_subgoals tasks=[FrankaPickPlace-v0] planner=cem $SUB label=learned+cem+subgoals"
-  "pp_mppi_subgoals tasks=[FrankaPickPlace-v0] planner=mppi $SUB label=learned+mppi+subgoals"
+  "grasp_mppi_subgoals tasks=[FrankaGrasp-v0] planner=mppi $SUB label=$AGENT+mppi+subgoals"
+  "pp_cem_subgoals tasks=[FrankaPickPlace-v0] planner=cem $SUB label=$AGENT+cem+subgoals"
+  "pp_mppi_subgoals tasks=[FrankaPickPlace-v0] planner=mppi $SUB label=$AGENT+mppi+subgoals"
+  "grasp_cem_waypoints tasks=[FrankaGrasp-v0] planner=cem $SUB $WP label=$AGENT+cem+subgoals+wp0.1"
+  "grasp_cem_waypoints_g02 tasks=[FrankaGrasp-v0] planner=cem $SUB $WP $G02 label=$AGENT+cem+subgoals+wp0.1+g02
+   variants=[nominal,lighting,camera]"
+  "pp_cem_waypoints_g02 tasks=[FrankaPickPlace-v0] planner=cem $SUB $WP $G02 label=$AGENT+cem+subgoals+wp0.1+g02"
+  "grasp_mppi_waypoints tasks=[FrankaGrasp-v0] planner=mppi $SUB $WP label=$AGENT+mppi+subgoals+wp0.1
+   variants=[nominal,lighting,camera]"
+  "pp_mppi_waypoints tasks=[FrankaPickPlace-v0] planner=mppi $SUB $WP label=$AGENT+mppi+subgoals+wp0.1"
+  "reach_rwo_cem_g02 tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=cem $G02 label=$AGENT+cem+g02"
 )
 source scripts/eval_runs.sh
 check_rows "${runs[@]}"

@@ -200,4 +200,5 @@ def test_parallel_workers_get_the_camera(monkeypatch, tmp_path):
     monkeypatch.setattr(par, "run_parallel", lambda *args: calls.append(args))
     cfg = EvalConfig(episodes=2, max_steps=1, video=False, out_dir=str(tmp_path), jobs=2, camera="workspace")
     run_suite(cfg, AgentSpec(kind="random", seed=cfg.seed), "random")
-    assert calls and calls[0][2] == 64 and calls[0][-1] == "workspace"
+    assert calls and calls[0][2] == 64 and calls[0][6] == "workspace"  # (jobs, agent, size, workers, on_result,
+    # subgoal rule, camera, waypoint spacing)

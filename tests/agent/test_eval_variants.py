@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 
 import agent.cli as cli
@@ -275,6 +276,52 @@ def test_subgoal_mode_jobs2_equals_jobs1(tmp_path):
     for key in (PICK_PLACE, f"{PICK_PLACE}@noise"):
         assert _episodes(runs[2], key) == _episodes(runs[1], key)
         assert all(len(e["subgoal_switches"]) == 2 for e in _episodes(runs[2], key)), "one per step (2 steps)"
+
+
+def _waypoint_images(seed=1000):
+    env = gym.make(PICK_PLACE, image_size=64, waypoint_spacing=0.1)
+    try:
+        _, info = env.reset(seed=seed)
+        return [g["image"] for g in info["subgoals"]], [i["name"] for i in env.unwrapped.subgoal_info]
+    finally:
+        env.close()
+
+
+def test_subgoal_waypoints_reach_the_agent_of_the_tasks_that_take_them(tmp_path):
+    images, names = _waypoint_images()
+    assert names[0] == "waypoint"
+    GoalRecordingAgent.seen = []
+    cfg = _cfg(tmp_path / "wp", tasks=["FrankaReach-v0", PICK_PLACE], subgoals=True, subgoal_steps=1,
+               subgoal_waypoint_spacing=0.1)
+    res = run_suite(cfg, recording_factory, "rec")  # reach takes no waypoints and is built without them
+    assert all(np.array_equal(img, goal) for img, goal in zip(GoalRecordingAgent.seen[-2:], images[:2]))
+    assert res["run"]["subgoals"]["sequences"]["pick_place"][0] == "waypoints 0.1 m apart"
+    with pytest.raises(ResultsMismatchError, match="sequences"):  # not mixed with results made without them
+        run_suite(_cfg(tmp_path / "wp", tasks=[PICK_PLACE], subgoals=True, subgoal_steps=1), recording_factory,
+                  "rec")
+    with pytest.raises(ValueError, match="needs subgoals=true"):
+        EvalConfig(subgoal_waypoint_spacing=0.1)
+    with pytest.raises(ValueError, match="waypoint_spacing must be"):
+        EvalConfig(subgoals=True, subgoal_waypoint_spacing=0.0)
+    assert _build(["subgoals=true", "subgoal_waypoint_spacing=0.08"])[0].subgoal_waypoint_spacing == 0.08
+
+
+def test_parallel_workers_get_the_waypoint_spacing(monkeypatch, tmp_path):
+    import agent.eval_parallel as par
+
+    threads = torch.get_num_threads()
+    try:
+        par._init_worker(recording_factory, 64, 1, None, "front", 0.1)
+        assert par._RUNNER.waypoint_spacing == 0.1
+    finally:
+        torch.set_num_threads(threads)
+        par._RUNNER = None
+    calls = []
+    monkeypatch.setattr(par, "run_parallel", lambda *args: calls.append(args))
+    cfg = _cfg(tmp_path, tasks=[PICK_PLACE], episodes=2, jobs=2, subgoals=True, subgoal_steps=1,
+               subgoal_waypoint_spacing=0.1)
+    run_suite(cfg, recording_factory, "rec")
+    assert calls and calls[0][-1] == 0.1
 
 
 def test_subgoal_energy_threshold_switches_early(tmp_path):

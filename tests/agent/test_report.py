@@ -3,7 +3,7 @@ import json
 import pytest
 
 from agent.eval import summarise
-from agent.report import load_results, markdown_table, variant_table
+from agent.report import load_results, main, markdown_table, variant_table
 
 
 def _episode(success: bool, seed: int) -> dict:
@@ -26,6 +26,19 @@ def test_markdown_table_rows_per_task_and_agent(tmp_path):
 def test_missing_results_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="no evaluation results"):
         load_results(tmp_path)
+
+
+def test_a_file_that_is_not_results_is_named_in_one_line(tmp_path, capsys):
+    log = tmp_path / "run.log"
+    log.write_text("\rlearned+cem:  10%|#  | 5/50\n")  # what `agent.report outputs/*` also picks up
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"step": 3}))
+    with pytest.raises(ValueError, match="run.log is not a vjepa-eval results file"):
+        load_results(log)
+    with pytest.raises(ValueError, match="other.json is not a vjepa-eval results file"):
+        load_results(other)
+    with pytest.raises(SystemExit, match="agent.report: .*run.log is not a vjepa-eval results file"):
+        main([str(log)])
 
 
 def _variant_run(label: str, identity: dict | None, variants: dict[str, int]) -> dict:

@@ -1,0 +1,79 @@
+"""Waypoint subgoals (``waypoint_spacing``): the grasp and pick-and-place envs split the expert's free-space moves
+into legs of at most about the spacing, and refuse the option where it has no meaning."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import envs  # noqa: F401 - registers the env ids
+from envs.tasks import pick_waypoints, subgoal_sequences
+
+
+def _straight(length: float, step: float = 0.05) -> list[np.ndarray]:
+    """TCP positions after each step of a straight move up from the origin, ``step`` metres per step."""
+    return [np.array([0.0, 0.0, z]) for z in np.arange(step, length + 1e-9, step)]
+
+
+def test_pick_waypoints_splits_a_move_into_equal_legs():
+    path = _straight(0.25)  # 5, 10, ..., 25 cm; the last is the move's own end subgoal
+    assert pick_waypoints(np.zeros(3), path, 0.1) == [1, 2]  # 3 legs: ends near 8.3 and 16.7 cm -> 10, 15 cm
+    assert pick_waypoints(np.zeros(3), path, 0.3) == []  # one leg is short enough
+    assert pick_waypoints(np.zeros(3), path[-1:], 0.05) == []  # no frame to pick
+    legs = np.diff([0.0] + [path[i][2] for i in pick_waypoints(np.zeros(3), path, 0.08)] + [0.25])
+    assert legs.max() <= 0.08 + 0.05 and len(legs) == 4
+
+
+def _legs(env, seed: int, last: str) -> tuple[list[str], np.ndarray]:
+    """Subgoal names and the TCP distances (m) between the start and each goal up to the subgoal ``last``."""
+    obs, info = env.reset(seed=seed)
+    names = [i["name"] for i in env.unwrapped.subgoal_info]
+    points = [obs["state"][:3]] + [g["state"][:3] for g in info["subgoals"][:names.index(last) + 1]]
+    return names, np.linalg.norm(np.diff(np.asarray(points), axis=0), axis=1)
+
+
+def test_grasp_waypoints_keep_every_leg_of_the_approach_short():
+    plain = gym.make("FrankaGrasp-v0", image_size=64)
+    spaced = gym.make("FrankaGrasp-v0", image_size=64, waypoint_spacing=0.1)
+    try:
+        added = 0
+        for seed in range(6):
+            names, legs = _legs(plain, seed, "approach")
+            assert names == ["approach", "pregrasp", "grasp", "lift"]
+            wp_names, wp_legs = _legs(spaced, seed, "approach")
+            waypoints = wp_names.count("waypoint")
+            assert wp_names[waypoints:] == names and set(wp_names[:waypoints]) == {"waypoint"}
+            assert wp_legs.max() <= 0.1 + 0.05 and wp_legs.sum() == pytest.approx(legs.sum(), abs=0.03)
+            added += waypoints
+        assert added > 0  # the starts lie 10-35 cm from the approach pose
+    finally:
+        plain.close()
+        spaced.close()
+
+
+def test_pick_place_waypoints_also_split_the_carry():
+    env = gym.make("FrankaPickPlace-v0", image_size=64, waypoint_spacing=0.05)
+    try:
+        env.reset(seed=0)
+        names = [i["name"] for i in env.unwrapped.subgoal_info]
+        lift, carry = names.index("lift"), names.index("carry")
+        assert "waypoint" in names[:names.index("approach")] and set(names[lift + 1:carry]) == {"waypoint"}
+        assert names[-1] == "place"
+    finally:
+        env.close()
+
+
+def test_waypoint_spacing_is_refused_where_it_means_nothing():
+    with pytest.raises(ValueError, match="FrankaGrasp-v0, FrankaPickPlace-v0 only"):
+        gym.make("FrankaReach-v0", waypoint_spacing=0.1)
+    for bad in (0.0, -0.1, 5.0, True, "0.1"):
+        with pytest.raises(ValueError, match="waypoint_spacing must be"):
+            gym.make("FrankaGrasp-v0", waypoint_spacing=bad)
+
+
+def test_subgoal_sequences_name_the_spacing():
+    assert subgoal_sequences()["grasp"] == ["approach", "pregrasp", "grasp", "lift"]
+    spaced = subgoal_sequences(0.1)
+    assert spaced["grasp"][0] == "waypoints 0.1 m apart"
+    assert spaced["pick_place"].count("waypoints 0.1 m apart") == 2
