@@ -45,7 +45,8 @@ runs=(
   "grasp_mppi_waypoints tasks=[FrankaGrasp-v0] planner=mppi $SUB $WP label=$AGENT+mppi+subgoals+wp0.1
    variants=[nominal,lighting,camera]"
   "pp_mppi_waypoints tasks=[FrankaPickPlace-v0] planner=mppi $SUB $WP label=$AGENT+mppi+subgoals+wp0.1"
-  "reach_rwo_cem_g02 tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=cem $G02 label=$AGENT+cem+g02"
+  "reach_rwo_cem_g02 tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=cem $G02 label=$AGENT+cem+g02
+   variants=[nominal,lighting,colors,camera,distractors,noise,all]"
 )
 source scripts/eval_runs.sh
 check_rows "${runs[@]}"
