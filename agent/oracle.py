@@ -7,6 +7,7 @@ The oracle restores a MuJoCo snapshot for every candidate sequence, steps it wit
 from __future__ import annotations
 
 import time
+from typing import Callable, TypeVar
 
 import numpy as np
 import torch
@@ -14,6 +15,27 @@ import torch
 from agent.observation import check_obs
 from envs.spec import clip_action
 from planners.base import Planner, PlanResult
+
+T = TypeVar("T")
+
+
+def simulate_sequences(env, actions: np.ndarray, observe: Callable[[], T]) -> list[list[T]]:
+    """For each action sequence of ``actions`` (S, H, 7), started from the env's current MuJoCo state: each action
+    clipped to the action space and executed with ``env.simulate``, ``observe()`` called after it. Returns the
+    (S, H) observations as nested lists. The env is back in its starting state afterwards, also on an error."""
+    snapshot = env.get_sim_state()
+    out = []
+    try:
+        for sequence in actions:
+            env.set_sim_state(snapshot)
+            row = []
+            for action in sequence:
+                env.simulate(clip_action(action, env.action_space))
+                row.append(observe())
+            out.append(row)
+    finally:
+        env.set_sim_state(snapshot)
+    return out
 
 
 class OracleAgent:
@@ -30,21 +52,9 @@ class OracleAgent:
         self.plan_times: list[float] = []
 
     def _cost(self, actions: torch.Tensor) -> torch.Tensor:
-        env = self.env
-        snapshot = env.get_sim_state()
-        b, s, h, _ = actions.shape
-        costs = torch.empty(b, s)
-        acts = actions.cpu().numpy()
-        try:
-            for i in range(b):
-                for j in range(s):
-                    env.set_sim_state(snapshot)
-                    for k in range(h):
-                        env.simulate(clip_action(acts[i, j, k], env.action_space))
-                    costs[i, j] = env.task_distance()
-        finally:
-            env.set_sim_state(snapshot)
-        return costs
+        b, s, h, a = actions.shape
+        distances = simulate_sequences(self.env, actions.cpu().numpy().reshape(b * s, h, a), self.env.task_distance)
+        return torch.tensor([row[-1] for row in distances], dtype=torch.float32).reshape(b, s)  # final distances
 
     def act(self, obs: dict, goal: dict | None = None) -> np.ndarray:
         check_obs(obs, "obs")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from envs.spec import clip_action
+from agent.oracle import simulate_sequences
 
 STATE_TOLERANCE = 1e-4  # metres / radians / closure: how far the planned-from state may be from the env's
 
@@ -73,15 +73,4 @@ class TrueFutureModel:
 
     def _simulate(self, actions: np.ndarray) -> np.ndarray:
         """actions (B, H, 7) -> uint8 frames (B, H, S, S, 3); the env's sim state is restored afterwards."""
-        env = self.env
-        snapshot = env.get_sim_state()
-        frames = []
-        try:
-            for sequence in actions:
-                env.set_sim_state(snapshot)
-                for action in sequence:
-                    env.simulate(clip_action(action, env.action_space))
-                    frames.append(env.render_image())
-        finally:
-            env.set_sim_state(snapshot)
-        return np.stack(frames).reshape(*actions.shape[:2], *frames[0].shape)
+        return np.asarray(simulate_sequences(self.env, actions, self.env.render_image))

@@ -31,6 +31,7 @@ import torch
 import envs  # noqa: F401  (registers the Franka envs)
 from agent.energy import latent_energy
 from agent.factory import model_env_kwargs, resolve_model_path
+from agent.oracle import simulate_sequences
 from predicted_pregrasp_landscape import spearman  # the script directory is on sys.path
 from start_energy_direction import cosine, one_step_moves
 from world_model.checkpoint import load_world_model
@@ -69,12 +70,17 @@ def directions(n: int = 8, seed: int = 0) -> np.ndarray:
     return d / np.linalg.norm(d, axis=1, keepdims=True)
 
 
+def approach_goal(env, seed: int) -> tuple[dict, np.ndarray]:
+    """Reset to grasp ``seed``; (the "approach" subgoal dict, its TCP position (3,) in metres)."""
+    _, info = env.reset(seed=seed)
+    goal = info["subgoals"][env.unwrapped.subgoal_index("approach")]
+    return goal, np.asarray(goal["state"][:3], np.float64)
+
+
 def ring_images(env, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(goal image, images (P, S, S, 3), TCP distances to the approach pose (P,) in metres) for one seed."""
-    _, info = env.reset(seed=seed)
+    goal, target = approach_goal(env, seed)
     u = env.unwrapped
-    goal = info["subgoals"][u.subgoal_index("approach")]
-    target = np.asarray(goal["state"][:3], np.float64)
     start = u.get_sim_state()
     images, dists = [], []
     for direction in directions():
@@ -90,10 +96,8 @@ def ring_images(env, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def greedy_cosines(wm, env, seed: int) -> np.ndarray:
     """(GREEDY_DIRECTIONS, len(GREEDY_DISTANCES)): cosine between the true-energy-best one-step move and the
     direction from the hand to the approach pose, for the hand put at each distance along each direction."""
-    _, info = env.reset(seed=seed)
+    goal, target = approach_goal(env, seed)
     u = env.unwrapped
-    goal = info["subgoals"][u.subgoal_index("approach")]
-    target = np.asarray(goal["state"][:3], np.float64)
     goal_z = wm.encode(goal["image"][None])[0]
     start, acts = u.get_sim_state(), one_step_moves()
     out = np.zeros((GREEDY_DIRECTIONS, len(GREEDY_DISTANCES)))
@@ -101,12 +105,7 @@ def greedy_cosines(wm, env, seed: int) -> np.ndarray:
         for j, d in enumerate(GREEDY_DISTANCES):
             u.set_sim_state(start)
             u.move_to(target + d * direction)
-            here, images = u.get_sim_state(), []
-            for act in acts:
-                u.set_sim_state(here)
-                u.simulate(act)
-                images.append(u.render_image())
-            u.set_sim_state(here)
+            images = [row[0] for row in simulate_sequences(u, acts[:, None], u.render_image)]  # one step each
             to_goal = target - u.ee_pose()[0]
             with torch.inference_mode():
                 energy = latent_energy(wm.encode(np.stack(images))[:, None], goal_z).numpy()
@@ -130,11 +129,13 @@ def main(models: list[str]) -> None:
     rings = " | ".join(f"{d * 100:g} cm" for d in DISTANCES)
     print(f"| model | energy | Spearman(energy, distance) | far-ranking accuracy | energy / 25 cm ring's: {rings} |")
     print("|---|---|---|---|" + "---|" * len(DISTANCES))
+    greedy = []
     for model in models:
         wm = load_world_model(resolve_model_path(model))
         env = gym.make("FrankaGrasp-v0", **model_env_kwargs(model))
         grid = round(wm.config.image_size / wm.config.encoder.patch_size)
         data = [ring_images(env, seed) for seed in SEEDS]
+        greedy.append(np.concatenate([greedy_cosines(wm, env, seed) for seed in SEEDS]))  # (seeds x dirs, dists)
         env.close()
         for sigma in BLURS:
             rho, rank, curves = [], [], []
@@ -153,14 +154,9 @@ def main(models: list[str]) -> None:
     print(f"\ngreedy one-step moves (paper energy), {GREEDY_DIRECTIONS} directions x {len(SEEDS)} seeds per distance")
     print("| model | " + " | ".join(f"{d * 100:g} cm: mean cos, share > 0.5" for d in GREEDY_DISTANCES) + " |")
     print("|---|" + "---|" * len(GREEDY_DISTANCES))
-    for model in models:
-        wm = load_world_model(resolve_model_path(model))
-        env = gym.make("FrankaGrasp-v0", **model_env_kwargs(model))
-        cos = np.concatenate([greedy_cosines(wm, env, seed) for seed in SEEDS])  # (seeds x directions, distances)
-        env.close()
+    for model, cos in zip(models, greedy):
         cells = " | ".join(f"{c.mean():+.2f}, {(c > 0.5).mean():.2f}" for c in cos.T)
         print(f"| {model} | {cells} |", flush=True)
-
 
 if __name__ == "__main__":
     main(sys.argv[1:] or ["sim_multitask_distilled", "sim_multitask"])

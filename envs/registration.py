@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import gymnasium as gym
 import numpy as np
 
-from envs.tasks import TASKS, WAYPOINT_TASKS
+from envs.tasks import TASKS
 
 
 def make_franka_env(task_id: str, goal_range_scale: float = 1.0, waypoint_spacing: float | None = None, **kwargs):
@@ -22,7 +24,7 @@ def make_franka_env(task_id: str, goal_range_scale: float = 1.0, waypoint_spacin
     task_kwargs: dict = {"goal_range_scale": float(goal_range_scale)}
     if waypoint_spacing is not None:
         check_waypoint_spacing(waypoint_spacing)
-        if TASKS[task_id]().name not in WAYPOINT_TASKS:
+        if task_id not in waypoint_task_ids():
             raise ValueError(f"waypoint_spacing applies to {', '.join(waypoint_task_ids())} only, not {task_id}")
         task_kwargs["waypoint_spacing"] = float(waypoint_spacing)
     return FrankaEnv(TASKS[task_id](**task_kwargs), **kwargs)
@@ -35,8 +37,9 @@ def check_waypoint_spacing(spacing) -> None:
 
 
 def waypoint_task_ids() -> list[str]:
-    """The env ids whose tasks take ``waypoint_spacing`` (grasp, pick-and-place)."""
-    return [task_id for task_id, task in TASKS.items() if task().name in WAYPOINT_TASKS]
+    """The env ids whose task dataclasses have a ``waypoint_spacing`` field (grasp, pick-and-place)."""
+    return [task_id for task_id, task in TASKS.items()
+            if any(field.name == "waypoint_spacing" for field in dataclasses.fields(task))]
 
 
 

@@ -171,7 +171,6 @@ PICK_PLACE_SUBGOAL_PHASES = GRASP_SUBGOAL_PHASES + ((4, "lift"), (5, "carry"))
 # A greedy one-step planner on the image energy heads for a goal pose from up to ~15 cm away but not reliably from
 # 20-25 cm (benchmarks/energy_vs_distance.py, docs/manipulation.md).
 TRAVEL_PHASES = (0, 4)
-WAYPOINT_TASKS = ("grasp", "pick_place")  # the tasks whose goals are reached through expert free-space moves
 
 
 def subgoal_sequences(waypoint_spacing: float | None = None) -> dict[str, list[str]]:
