@@ -29,6 +29,8 @@ class ActionBounds:
     deadband: {dim: width} - values with ``|a| < width`` become 0 (a command too small to mean anything, e.g. a
         gripper nudge the cost is indifferent to, which an env that clips the gripper's closure to [0, 1] would
         otherwise accumulate in one direction).
+    levels: {dim: (v0, v1, ...)} - values snap to the nearest of these levels, after the deadband (e.g. a gripper
+        that may only open fully, hold or close fully: (-1, 0, 1)). Levels must lie in [low, high], ascending.
     """
 
     low: Sequence[float]
@@ -36,6 +38,7 @@ class ActionBounds:
     fixed: dict[int, float] = field(default_factory=dict)
     maxnorm: tuple[tuple[int, ...], float] | None = None
     deadband: dict[int, float] = field(default_factory=dict)
+    levels: dict[int, tuple[float, ...]] = field(default_factory=dict)
 
 
 @dataclass

@@ -19,7 +19,7 @@ class BoundedPlanner:
 
     def __init__(self, bounds: ActionBounds, config: Any) -> None:
         self.config = config
-        self.bounds = with_gripper_deadband(bounds, config)
+        self.bounds = with_gripper_discrete(with_gripper_deadband(bounds, config), config)
         self.action_dim = config.action_dim
         self.horizon = config.horizon
         self.low, self.high = bound_tensors(self.bounds, config.action_dim)
@@ -52,3 +52,21 @@ def with_gripper_deadband(bounds: ActionBounds, config: Any) -> ActionBounds:
     if not width:
         return bounds
     return dataclasses.replace(bounds, deadband={**bounds.deadband, **{d: float(width) for d in gripper_dims(config)}})
+
+
+def with_gripper_discrete(bounds: ActionBounds, config: Any) -> ActionBounds:
+    """``bounds`` with the config's :func:`gripper_dims` restricted to three levels when
+    ``config.gripper_discrete``: open fully (the lower bound), hold (0) or close fully (the upper bound); unchanged
+    otherwise. The gripper command is a change of closure that the env clips to [0, 1], so a full-range command
+    always ends fully open or closed on whatever the fingers hold. An image energy sees that difference, while a
+    small indifferent command it cannot see would only drift the fingers (docs/manipulation.md)."""
+    if not getattr(config, "gripper_discrete", False):
+        return bounds
+    levels = {}
+    for d in gripper_dims(config):
+        low, high = float(bounds.low[d]), float(bounds.high[d])
+        if not low < 0.0 < high:
+            raise ValueError(f"gripper_discrete needs gripper bounds around 0 (open < 0 < close), got dim {d} in "
+                             f"[{low}, {high}]")
+        levels[d] = (low, 0.0, high)
+    return dataclasses.replace(bounds, levels={**bounds.levels, **levels})

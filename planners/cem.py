@@ -27,6 +27,8 @@ class CEMConfig:
     gripper_deadband: gripper commands with |value| below this are 0, in every sample and in the returned plan
         (planners.bounded.with_gripper_deadband; every planner has it). Small indifferent commands would otherwise
         add up: the env clips the gripper's closure to [0, 1], so once closed only the opening ones act.
+    gripper_discrete: gripper commands are snapped to the lower bound (open fully), 0 (hold) or the upper bound
+        (close fully), in every sample and in the returned plan (planners.bounded.with_gripper_discrete; every planner has it).
     warm_start: shift the previous mean by one step at the next call (MPC); reset() forgets it.
 
     Budget savers (all off by default, i.e. the paper's CEM):
@@ -50,6 +52,7 @@ class CEMConfig:
     init_std: float = 1.0
     gripper_init_std: float | None = None
     gripper_deadband: float = 0.0
+    gripper_discrete: bool = False
     min_std: float = 1e-4
     warm_start: bool = False
     keep_elites: bool = False

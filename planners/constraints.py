@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from planners.base import ActionBounds
@@ -29,15 +31,39 @@ def bound_tensors(bounds: ActionBounds, action_dim: int, device: torch.device | 
         if not (isinstance(width, (int, float)) and 0 <= width < reach):
             raise ValueError(f"deadband width of dim {dim} must be a number in [0, {reach}) (the dim's largest "
                              f"|bound|), got {width!r}")
+    for dim, levels in bounds.levels.items():
+        _check_levels(dim, levels, low, high)
     return low, high
 
 
+def _check_levels(dim: int, levels: object, low: torch.Tensor, high: torch.Tensor) -> None:
+    """ValueError unless ``levels`` is an ascending sequence of finite numbers inside dim ``dim``'s bounds."""
+    if not 0 <= dim < len(low):
+        raise ValueError(f"levels dim {dim} outside 0..{len(low) - 1}")
+    values = list(levels) if isinstance(levels, (list, tuple)) else None
+    if (not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+            or not all(math.isfinite(v) for v in values)):
+        raise ValueError(f"levels of dim {dim} must be a non-empty sequence of finite numbers, got {levels!r}")
+    if any(b <= a for a, b in zip(values, values[1:])):
+        raise ValueError(f"levels of dim {dim} must be strictly ascending, got {values}")
+    lo, hi = float(low[dim]), float(high[dim])
+    if values[0] < lo or values[-1] > hi:
+        raise ValueError(f"levels of dim {dim} must lie in its bounds [{lo}, {hi}], got {values}")
+
+
+def snap_to_levels(values: torch.Tensor, levels: tuple[float, ...]) -> torch.Tensor:
+    """Each entry of ``values`` replaced by the nearest of ``levels`` (ascending; a tie goes to the lower one)."""
+    grid = torch.as_tensor(levels, dtype=values.dtype, device=values.device)
+    return grid[(values[..., None] - grid).abs().argmin(dim=-1)]
+
+
 def apply_bounds(actions: torch.Tensor, bounds: ActionBounds) -> torch.Tensor:
-    """Project actions (..., action_dim) onto the constraint set: maxnorm, box clip, deadband, then fixed dims.
+    """Project actions (..., action_dim) onto the constraint set: maxnorm, box clip, deadband, levels, then fixed
+    dims.
 
     The maxnorm rescales ``actions[..., dims]`` so its L2 norm is at most ``max_norm`` (the paper clips
     |dxyz| to 0.05 m); the box clip keeps every dim in [low, high]; deadband dims below their width become 0;
-    fixed dims are overwritten.
+    levels dims snap to their nearest level; fixed dims are overwritten.
     """
     low, high = bound_tensors(bounds, actions.shape[-1], actions.device)
     out = actions
@@ -54,6 +80,10 @@ def apply_bounds(actions: torch.Tensor, bounds: ActionBounds) -> torch.Tensor:
         out = out.clone()
         for dim, width in bounds.deadband.items():
             out[..., dim] = torch.where(out[..., dim].abs() < width, 0.0, out[..., dim])
+    if bounds.levels:
+        out = out.clone()
+        for dim, levels in bounds.levels.items():
+            out[..., dim] = snap_to_levels(out[..., dim], tuple(levels))
     if bounds.fixed:
         out = out.clone()
         for dim, value in bounds.fixed.items():

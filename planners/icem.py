@@ -36,6 +36,7 @@ class ICEMConfig:
     horizon: int = 2
     action_dim: int = 7
     gripper_deadband: float = 0.0  # gripper commands with |value| below this become 0 (planners.bounded)
+    gripper_discrete: bool = False  # gripper commands only open fully, 0 or close fully (planners.bounded)
     beta: float = 2.0
     keep_elite_fraction: float = 0.3
     momentum: float = 0.1

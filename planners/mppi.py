@@ -24,6 +24,7 @@ class MPPIConfig:
     horizon: int = 2
     action_dim: int = 7
     gripper_deadband: float = 0.0  # gripper commands with |value| below this become 0 (planners.bounded)
+    gripper_discrete: bool = False  # gripper commands only open fully, 0 or close fully (planners.bounded)
     temperature: float = 0.05
     init_std: float = 0.5
     min_std: float = 0.02

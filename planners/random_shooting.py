@@ -19,6 +19,7 @@ class RandomShootingConfig:
     horizon: int = 2
     action_dim: int = 7
     gripper_deadband: float = 0.0  # gripper commands with |value| below this become 0 (planners.bounded)
+    gripper_discrete: bool = False  # gripper commands only open fully, 0 or close fully (planners.bounded)
 
     def __post_init__(self) -> None:
         check_config(self)

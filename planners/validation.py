@@ -17,6 +17,8 @@ _POSITIVE = ("init_std", "min_std", "max_std", "temperature")
 # float fields that must be >= 0
 _NON_NEGATIVE = ("gripper_deadband",)
 # float fields that must lie in [0, 1)
+# fields that must be real bools
+_BOOLS = ("gripper_discrete", "warm_start", "keep_elites")
 _FRACTIONS = ("momentum", "momentum_mean", "momentum_std", "gripper_momentum_mean", "gripper_momentum_std")
 
 
@@ -62,6 +64,9 @@ def check_config(cfg: Any) -> None:
     for name in _FRACTIONS:
         if name in names:
             check_real(f"{prefix}.{name}", getattr(cfg, name), 0.0, 1.0, high_open=True)
+    for name in _BOOLS:
+        if name in names and not isinstance(getattr(cfg, name), bool):
+            raise ValueError(f"{prefix}.{name} must be true or false, got {getattr(cfg, name)!r}")
     if {"topk", "samples"} <= names and cfg.topk > cfg.samples:
         raise ValueError(f"{prefix}: need topk <= samples, got topk={cfg.topk} samples={cfg.samples}")
     if {"min_std", "max_std"} <= names and cfg.min_std > cfg.max_std:

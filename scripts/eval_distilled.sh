@@ -9,7 +9,9 @@
 # ~10 min, reach-with-object ~5 min (steady-gripper settings ~12 min), pick-and-place ~15 min (CEM) to ~22 min
 # (MPPI) per 50 episodes; AGENT=energy_oracle takes ~3x as long (grasp ~35 min). The *waypoints* rows are session
 # 13's (docs/manipulation.md "A perfect predictor, and the first 20 cm of a grasp"); MODEL=sim_multitask
-# ROWS=grasp_cem_waypoints_g02 runs one on the other multi-task model.
+# ROWS=grasp_cem_waypoints_g02 runs one on the other multi-task model. The *disc rows are session 14's
+# (docs/manipulation.md "The gripper the predictor does not see"; AGENT=energy_oracle EPISODES=20 for its perfect-
+# predictor row, MODEL=<fine-tuned model> for the fine-tune's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
@@ -24,6 +26,7 @@ SUB="subgoals=true subgoal_steps=12 subgoal_plateau_patience=2"  # the switch ru
 STEADY="energy.all_frames=true planner_overrides={horizon:3,gripper_init_std:0.2}"  # session 8's carrying settings
 WP="subgoal_waypoint_spacing=0.1"  # session 13: waypoint images every <= ~10 cm of the expert's free-space moves
 G02="planner_overrides={gripper_init_std:0.2}"  # a steady gripper (session 8) with the default horizon
+DISC="planner_overrides={gripper_discrete:true}"  # session 14: gripper commands only open fully, hold or close fully
 runs=(
   "reach_cem tasks=[FrankaReach-v0] planner=cem label=$AGENT+cem
    variants=[nominal,lighting,colors,camera,distractors,noise,all,far_goals]"
@@ -45,6 +48,9 @@ runs=(
   "grasp_mppi_waypoints tasks=[FrankaGrasp-v0] planner=mppi $SUB $WP label=$AGENT+mppi+subgoals+wp0.1
    variants=[nominal,lighting,camera]"
   "pp_mppi_waypoints tasks=[FrankaPickPlace-v0] planner=mppi $SUB $WP label=$AGENT+mppi+subgoals+wp0.1"
+  "grasp_mppi_waypoints_disc tasks=[FrankaGrasp-v0] planner=mppi $SUB $WP $DISC
+   label=$AGENT+mppi+subgoals+wp0.1+disc"
+  "rwo_cem_disc tasks=[FrankaReachWithObject-v0] planner=cem $DISC label=$AGENT+cem+disc"
   "reach_rwo_cem_g02 tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=cem $G02 label=$AGENT+cem+g02
    variants=[nominal,lighting,colors,camera,distractors,noise,all]"
 )

@@ -1,24 +1,29 @@
-#!/usr/bin/env bash
-# The wide-camera experiment of docs/manipulation.md ("A 17x longer predictor fine-tune"), made in
-# one call on a lent GPU machine (16 cores, one GPU, no package registry; see the device notes): fresh play data on
-# its CPU cores, then two fine-tunes of session 10's sim_multitask_distilled predictor side by side on its GPU,
-# identical but for the camera range of their data:
+# Predictor fine-tunes made in one call on a lent GPU machine (16 cores, one GPU, no package registry; see the device
+# notes): fresh play data on its CPU cores, then two fine-tunes side by side on its GPU. EXPERIMENT picks them:
+#
+# EXPERIMENT=wide_camera (default; docs/manipulation.md "A 17x longer predictor fine-tune"): two fine-tunes of
+# session 10's sim_multitask_distilled predictor, identical but for the camera range of their data:
 #   normal: randomize=mixed_axes (the evaluation's camera range: +-5 cm, +-5 deg, field of view x0.9..1.1);
 #   wide:   randomize=mixed_axes_wide_camera (1.5x those ranges). Both datasets use the same seeds, so their
 #           episodes are the same but for the camera offsets, which are exactly 1.5x as large in wide.
-# 75% of the episodes are randomised (each axis in half of those), 25% show the nominal scene.
-# Needs, carried with the repo, what scripts/gpu_machine_env.sh installs, plus the distilled encoder at $ENCODER
-# and the model to start from at $INIT (runs/distill_keepcam/encoder.pt and runs/distill_keepcam_posttrain/model
-# .safetensors/.json of scripts/train_sim_multitask_distilled.sh, steps 2 and 3; copy them under .devdata/ and
-# carry those files). The number of training steps is sized to the time left: PROBE steps are timed first (both
-# runs side by side), then both runs resume to the largest multiple of 500 steps that ends by END_S seconds after
-# the start.
+#   It needs the distilled encoder at $ENCODER and the model to start from at $INIT (runs/distill_keepcam/encoder.pt
+#   and runs/distill_keepcam_posttrain/model .safetensors/.json of scripts/train_sim_multitask_distilled.sh, steps 2
+#   and 3; copy them under .devdata/ and carry those files).
+# EXPERIMENT=gripper_flip (docs/manipulation.md "The predictor ignores the gripper"): two fine-tunes of the shipped
+# sim_multitask_distilled predictor (INIT=world_model/weights/sim_multitask_distilled, its encoder saved to ENCODER
+# by `python3 -m training.export_encoder sim_multitask_distilled .devdata/sim_multitask_distilled_encoder.pt`):
+#   control: new mixed_axes play data (seeds 31..);
+#   gripper: the same data plus as much again with gripper_flip_prob=$FLIP (seeds 41..): the noisy experts' gripper
+#            command is replaced by a full open or close in that share of steps.
+# In both, 75% of the episodes are randomised (each axis in half of those), 25% show the nominal scene.
+# Needs, carried with the repo, what scripts/gpu_machine_env.sh installs. The number of training steps is sized to
+# the time left: PROBE steps are timed first (both runs side by side), then both runs resume to the largest multiple
+# of 500 steps that ends by END_S seconds after the start.
 # On a CPU the same runs are `vjepa-posttrain ... steps=<the run's steps>` (model.json records the config), resumable.
-# Returns in $OUT: the two models (ft_normal/ft_wide .safetensors + .json) and logs.tar.gz (logs and loss logs).
+# Returns in $OUT: the two models (ft_<run> .safetensors + .json) and logs.tar.gz (logs and loss logs).
 # A dry run on the development CPU:
 #   DEVICE=cpu SETUP=0 EPISODES=2 PROCS=1 PROBE=4 MIN_STEPS=8 STEP_UNIT=4 WARMUP=2 DECAY=2 BATCH=4 END_S=400 \
-#     ENCODER=runs/distill_keepcam/encoder.pt INIT=runs/distill_keepcam_posttrain/model OUT=/tmp/gpu_dry \
-#     bash scripts/train_on_gpu_machine.sh
+#     EXPERIMENT=gripper_flip OUT=/tmp/gpu_dry bash scripts/train_on_gpu_machine.sh
 set -uo pipefail
 T0=$(date +%s)
 elapsed() { echo $(($(date +%s) - T0)); }
@@ -31,47 +36,71 @@ END_S=${END_S:-530}            # seconds after the start by which training must 
 PROBE=${PROBE:-300}            # steps timed to size the runs
 MIN_STEPS=${MIN_STEPS:-1500}; STEP_UNIT=${STEP_UNIT:-500}
 BATCH=${BATCH:-256}; LR=${LR:-0.0004}; WARMUP=${WARMUP:-200}; DECAY=${DECAY:-1000}
-ENCODER=${ENCODER:-.devdata/distill_keepcam_encoder.pt}
-INIT=${INIT:-.devdata/distill_keepcam_posttrain/model}
+EXPERIMENT=${EXPERIMENT:-wide_camera}
+FLIP=${FLIP:-0.2}
+case $EXPERIMENT in
+  wide_camera) DATASETS="normal wide"; RUNS="normal wide"
+    ENCODER=${ENCODER:-.devdata/distill_keepcam_encoder.pt}; INIT=${INIT:-.devdata/distill_keepcam_posttrain/model} ;;
+  gripper_flip) DATASETS="mixed flip"; RUNS="control gripper"
+    ENCODER=${ENCODER:-.devdata/sim_multitask_distilled_encoder.pt}
+    INIT=${INIT:-world_model/weights/sim_multitask_distilled} ;;
+  *) echo "unknown EXPERIMENT=$EXPERIMENT (wide_camera | gripper_flip)" >&2; exit 2 ;;
+esac
+# collect_args DATASET: the seed offset and the vjepa-collect overrides of one dataset
+collect_args() {
+  case $1 in
+    normal) echo "20 randomize=mixed_axes" ;;
+    wide) echo "20 randomize=mixed_axes_wide_camera" ;;
+    mixed) echo "30 randomize=mixed_axes" ;;
+    flip) echo "40 randomize=mixed_axes gripper_flip_prob=$FLIP" ;;
+  esac
+}
+# train_sets RUN: the datasets a fine-tune trains on
+train_sets() { case $1 in control) echo mixed ;; gripper) echo "mixed flip" ;; *) echo "$1" ;; esac; }
 source scripts/gpu_machine_env.sh  # SETUP=0: no installing
 R=outputs/gpu_train_runs; D=data/gpu_train; mkdir -p $R $D
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader > $R/device.txt 2>&1; nproc >> $R/device.txt
 
-# 1. Collection: PROCS processes per dataset, seeds 21.. (resets 21000063+, disjoint from every other dataset
-#    and from the evaluation seeds), one core each, until COLLECT_S.
-for name in normal wide; do
-  preset=mixed_axes; [ $name = wide ] && preset=mixed_axes_wide_camera
+# 1. Collection: PROCS processes per dataset, seeds 21.., 31.. or 41.. (resets 21000063+, disjoint from every
+#    other dataset and from the evaluation seeds), one core each, until COLLECT_S.
+for name in $DATASETS; do
+  read -r seed0 overrides <<< "$(collect_args $name)"
   for p in $(seq 1 "$PROCS"); do
+    # shellcheck disable=SC2086  # word splitting of the overrides is intended
     timeout $((COLLECT_S - $(elapsed))) vjepa-collect task=mixed out_dir=$D/${name}_$p episodes="$EPISODES" \
-      steps=30 image_size=96 camera=workspace randomize=$preset randomize_fraction=0.75 expert_fraction=0.8 \
-      expert_noise=0.3 seed=$((20 + p)) > $R/collect_${name}_$p.log 2>&1 &
+      steps=30 image_size=96 camera=workspace $overrides randomize_fraction=0.75 expert_fraction=0.8 \
+      expert_noise=0.3 seed=$((seed0 + p)) > $R/collect_${name}_$p.log 2>&1 &
   done
 done
 wait
 echo "collected by $(elapsed) s: $(find $D -maxdepth 2 -name 'episode_*' ! -name '*.tmp' | wc -l) episodes" \
   | tee $R/collect.txt
 
-# 2. Training. posttrain NAME STEPS [overrides]: one fine-tune on every dataset of NAME that holds episodes.
+# 2. Training. posttrain RUN STEPS [overrides]: one fine-tune on every dataset of the run (train_sets) that holds
+#    episodes.
 posttrain() {
   local name=$1 steps=$2; shift 2
-  local dirs=() d
-  for d in "$D/${name}"_*; do compgen -G "$d/episode_*" > /dev/null && dirs+=("$d"); done
+  local dirs=() d set
+  for set in $(train_sets "$name"); do
+    for d in "$D/${set}"_*; do compgen -G "$d/episode_*" > /dev/null && dirs+=("$d"); done
+  done
   local extra; extra=$(IFS=,; echo "${dirs[*]:1}")
   vjepa-posttrain data_dir="${dirs[0]}" "extra_data_dirs=[$extra]" out_dir="$R/ft_$name" model=sim_tiny96 \
     encoder_checkpoint="$ENCODER" init_model="$INIT" steps="$steps" batch_size="$BATCH" lr="$LR" warmup="$WARMUP" \
     decay="$DECAY" ckpt_every=500 threads=4 device="$DEVICE" "$@"
 }
-export D R ENCODER INIT BATCH LR WARMUP DECAY DEVICE
-export -f posttrain
+export D R ENCODER INIT BATCH LR WARMUP DECAY DEVICE FLIP
+export -f posttrain train_sets
 start=$(elapsed)
-for name in normal wide; do
+for name in $RUNS; do
   timeout $((END_S - $(elapsed))) bash -c 'posttrain "$0" "$1" "$2"' $name "$MIN_STEPS" stop_after="$PROBE" \
     > $R/probe_$name.log 2>&1 &
 done
 wait
 probe_s=$(($(elapsed) - start))
 # steps per second from tqdm's last rate; load + encode time = the probe's wall time less its steps
-steps=$(python3 - "$R/probe_normal.log" "$probe_s" "$PROBE" "$(elapsed)" "$END_S" "$MIN_STEPS" "$STEP_UNIT" <<'EOF'
+first=${RUNS%% *}
+steps=$(python3 - "$R/probe_$first.log" "$probe_s" "$PROBE" "$(elapsed)" "$END_S" "$MIN_STEPS" "$STEP_UNIT" <<'EOF'
 import re, sys
 log, probe_s, probe, now, end, least, unit = sys.argv[1], *map(float, sys.argv[2:])
 text = open(log, errors="replace").read().replace("\r", "\n")
@@ -86,15 +115,15 @@ print(f"rate {rate:.2f} steps/s, load+encode {load_s:.0f} s, probe {probe_s:.0f}
 EOF
 )
 steps=${steps:-$MIN_STEPS}
-echo "steps=$steps ($(cat $R/probe_normal.log.sizing 2>/dev/null))" | tee $R/sizing.txt
-for name in normal wide; do
+echo "steps=$steps ($(cat $R/probe_$first.log.sizing 2>/dev/null))" | tee $R/sizing.txt
+for name in $RUNS; do
   timeout $((END_S + 40 - $(elapsed))) bash -c 'posttrain "$0" "$1"' $name "$steps" > $R/train_$name.log 2>&1 &
 done
 wait
 echo "trained by $(elapsed) s" | tee -a $R/sizing.txt
 
 # 3. Return the models (a run stopped by the time limit is exported from its last checkpoint) and the logs.
-for name in normal wide; do
+for name in $RUNS; do
   run=$R/ft_$name
   [ -f $run/model.safetensors ] || python3 -m training.export $run $run/model >> $R/train_$name.log 2>&1
   cp $run/model.safetensors "$DEST/ft_$name.safetensors"; cp $run/model.json "$DEST/ft_$name.json"

@@ -34,7 +34,10 @@ class CollectConfig:
     randomisation preset name (envs.randomization.PRESETS), seeded per episode so the goal image shares the
     episode's scene; nominal_frames: also record each frame's twin in the nominal scene (same state, nominal
     lights/colours/camera, no distractors or noise; Franka envs only), the targets of ``training.distill``;
-    twin_keeps_camera: the twins keep the episode's camera pose and field of view (appearance-only twins)."""
+    twin_keeps_camera: the twins keep the episode's camera pose and field of view (appearance-only twins);
+    gripper_flip_prob: chance per step of a noisy-expert episode that its gripper command is replaced by a full
+    open (-1) or close (+1) command, each half the time: grasps, drops and closures at and away from the cube that
+    the experts alone rarely show (0: off, and the episodes are those of a dataset collected without it)."""
 
     task: str = "FrankaReach-v0"
     out_dir: str = "data/reach"
@@ -46,6 +49,7 @@ class CollectConfig:
     expert_noise: float = 0.6
     random_step: float = 0.05
     gripper_prob: float = 0.3
+    gripper_flip_prob: float = 0.0
     randomize: str = "none"  # scene randomisation preset of envs.randomization (Franka envs): none, all, lighting, ...
     randomize_fraction: float = 1.0  # share of episodes recorded with ``randomize`` (the rest: the nominal scene)
     camera: str = "front"  # camera preset of envs.scene.CAMERAS (Franka envs)
@@ -63,6 +67,7 @@ class CollectConfig:
         check_float(owner, "expert_noise", self.expert_noise, low=0.0)
         check_float(owner, "random_step", self.random_step, low=0.0)
         check_float(owner, "gripper_prob", self.gripper_prob, 0.0, 1.0)
+        check_float(owner, "gripper_flip_prob", self.gripper_flip_prob, 0.0, 1.0)
         check_float(owner, "randomize_fraction", self.randomize_fraction, 0.0, 1.0)
         check_str(owner, "camera", self.camera)
         if self.twin_keeps_camera and not self.nominal_frames:
@@ -113,6 +118,8 @@ def collect_episode(env: gym.Env, cfg: CollectConfig, seed: int, task: str | Non
             action = expert.act(obs)
             if rng.random() < cfg.gripper_prob * 0.5:
                 action[6] = rng.uniform(-1, 1)
+            if cfg.gripper_flip_prob and rng.random() < cfg.gripper_flip_prob:  # no draw when off
+                action[6] = -1.0 if rng.random() < 0.5 else 1.0
         else:
             action = random_action(rng, cfg.random_step, cfg.gripper_prob)
         obs, _, term, trunc, info = env.step(action)

@@ -217,3 +217,49 @@ def test_gripper_deadband_keeps_wanted_commands(name):
 def test_gripper_deadband_is_refused_when_negative(name):
     with pytest.raises(ValueError, match="gripper_deadband must be >= 0"):
         make_planner(name, paper_bounds(), gripper_deadband=-0.1)
+
+
+def test_apply_bounds_levels_snap_to_the_nearest_level_after_the_box_clip():
+    b = ActionBounds(low=[-1, -0.75], high=[1, 0.75], levels={1: (-0.75, 0.0, 0.75)})
+    out = apply_bounds(torch.tensor([[0.1, 0.36], [0.1, 0.38], [0.1, -0.5], [0.1, 3.0], [0.1, 0.0]]), b)
+    assert torch.equal(out, torch.tensor([[0.1, 0.0], [0.1, 0.75], [0.1, -0.75], [0.1, 0.75], [0.1, 0.0]]))
+
+
+@pytest.mark.parametrize("levels, message", [({2: (0.0,)}, "levels dim 2 outside"),
+                                              ({1: ()}, "non-empty sequence"),
+                                              ({1: (0.5, 0.0)}, "strictly ascending"),
+                                              ({1: (-1.0, 0.0)}, r"lie in its bounds \[-0.5, 0.5\]"),
+                                              ({1: (0.0, float("inf"))}, "finite numbers")])
+def test_bad_levels_are_refused(levels, message):
+    with pytest.raises(ValueError, match=message):
+        make_planner("cem", ActionBounds(low=[-1, -0.5], high=[1, 0.5], levels=levels), action_dim=2)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gripper_discrete_restricts_every_sample_of_every_planner_to_three_levels(name):
+    seen = []
+    _gripper_spread(name=name, seeds=range(2), seen=seen, gripper_discrete=True)
+    grip = torch.cat([a[..., 6].flatten() for a in seen])
+    assert set(grip.unique().tolist()) <= {-0.75, 0.0, 0.75}
+    assert (grip == 0).any() and (grip.abs() == 0.75).any()
+
+
+@pytest.mark.parametrize("name, held", [("cem", 1.0), ("mppi", 0.8)])
+def test_gripper_discrete_holds_an_indifferent_gripper_and_follows_a_wanted_one(name, held):
+    # Indifferent: mostly no command at all (the env adds every command to the closure; MPPI's peaked weights
+    # sometimes pass on the winning sample's full step). Wanted: one full step, not a nudge.
+    assert (_gripper_spread(name=name, gripper_discrete=True) == 0).float().mean() >= held
+    assert (_gripper_spread(name=name, want=0.6, gripper_discrete=True) == 0.75).all()
+    assert (_gripper_spread(name=name, want=-0.6, gripper_discrete=True) == -0.75).all()
+
+
+def test_gripper_discrete_needs_gripper_bounds_around_zero():
+    with pytest.raises(ValueError, match="gripper_discrete needs gripper bounds around 0"):
+        make_planner("cem", ActionBounds(low=[-1, 0.0], high=[1, 1.0]), action_dim=2, gripper_dims=(1,),
+                     gripper_discrete=True)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gripper_discrete_must_be_a_bool(name):
+    with pytest.raises(ValueError, match="gripper_discrete must be true or false"):
+        make_planner(name, paper_bounds(), gripper_discrete=1)

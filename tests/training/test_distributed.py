@@ -30,7 +30,11 @@ from training.pretrain import PretrainConfig, pretrain
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 LOSS_RTOL = 1e-5  # relative, per logged loss
-WEIGHT_ATOL = 2e-5  # absolute, per weight (lr 1e-3 x 4 steps: a weight moves by up to 4e-3)
+# absolute, per weight (lr 1e-3 x 4 steps: a weight moves by up to 4e-3). Adam divides by the gradient's running
+# scale, so a weight whose gradient is near 0 turns a rounding difference of the 2-process all-reduce into a visible
+# one: 2.5e-5 for 1 of 147456 weights on a 2-core AMD EPYC (AVX2), under 2e-5 on an Intel Xeon. The norm check
+# below (1e-5 of each module) is the tight one.
+WEIGHT_ATOL = 1e-4
 WEIGHT_NORM_RTOL = 1e-5  # ||W_1proc - W_2proc|| / ||W_1proc|| per module
 
 
@@ -97,7 +101,8 @@ def assert_close_weights(a: dict, b: dict, groups: tuple[str, ...]) -> None:
         norm = sum(float((v ** 2).sum()) for v in a[group].values()) ** 0.5
         assert diff <= WEIGHT_NORM_RTOL * norm, (group, diff / norm)
         for name, value in a[group].items():
-            torch.testing.assert_close(b[group][name], value, rtol=0, atol=WEIGHT_ATOL, msg=f"{group}.{name}")
+            torch.testing.assert_close(b[group][name], value, rtol=0, atol=WEIGHT_ATOL,
+                                       msg=lambda m, g=group, n=name: f"{g}.{n}: {m}")
 
 
 def assert_close_losses(a: list[dict], b: list[dict], keys: tuple[str, ...]) -> None:
