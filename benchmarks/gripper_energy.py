@@ -35,12 +35,19 @@ from agent.factory import model_env_kwargs, resolve_model_path
 from agent.kinematics import integrate_sequence
 from agent.true_future import TrueFutureModel
 from envs.tasks import cube_pos
+from planners import paper_bounds
+from planners.base import GRIPPER_DIMS
 from world_model.checkpoint import load_world_model
 
-GRIPPER = {"open": -0.75, "hold": 0.0, "close": 0.75}  # planners' gripper_discrete levels (paper bounds)
-CUBE_MOVES = [np.array(m) * 0.01 for m in itertools.product((-1, 0, 1), repeat=3)]  # metres
-EFFECT = {"at the cube": ("close", "hold"), "lifting": ("open", "hold")}  # the commands the effect compares
-LIFT_MOVES = [np.array([dx, dy, 0.05]) for dx in (-0.01, 0, 0.01) for dy in (-0.01, 0, 0.01)]
+_BOUNDS = paper_bounds()  # the agent's planner bounds; gripper_discrete snaps to their gripper ends and 0
+GRIPPER = {"open": _BOUNDS.low[GRIPPER_DIMS[0]], "hold": 0.0, "close": _BOUNDS.high[GRIPPER_DIMS[0]]}
+# moment -> (moves in metres, the right commands, the two commands whose energies the gripper's effect compares)
+MOMENTS = {
+    "at the cube": ([np.array(m) * 0.01 for m in itertools.product((-1, 0, 1), repeat=3)], ("close",),
+                    ("close", "hold")),
+    "lifting": ([np.array([dx, dy, 0.05]) for dx in (-0.01, 0, 0.01) for dy in (-0.01, 0, 0.01)],
+                ("hold", "close"), ("open", "hold")),
+}
 
 
 def command_actions(moves: list[np.ndarray]) -> tuple[np.ndarray, dict[str, slice]]:
@@ -53,20 +60,20 @@ def command_actions(moves: list[np.ndarray]) -> tuple[np.ndarray, dict[str, slic
 
 
 @torch.inference_mode()
-def scores(model, wm, image: np.ndarray, state: np.ndarray, goal_z: torch.Tensor, actions: np.ndarray,
+def scores(model, z0: torch.Tensor, state: np.ndarray, goal_z: torch.Tensor, actions: np.ndarray,
            index: dict[str, slice]) -> dict[str, float]:
     """Per gripper command, the lowest one-step energy of its moves under ``model`` (a world model or a
-    TrueFutureModel)."""
+    TrueFutureModel) from the latent ``z0`` (1, N, D) of the current image."""
     a = torch.as_tensor(actions)[:, None]  # (S, 1, 7)
     states = integrate_sequence(torch.as_tensor(state, dtype=torch.float32), a)  # (S, 1, 7)
-    pred = model.rollout(wm.encode(image[None]), a, states)  # (S, 1, N, D)
+    pred = model.rollout(z0, a, states)  # (S, 1, N, D)
     energy = latent_energy(pred, goal_z).numpy()
     return {name: float(energy[rows].min()) for name, rows in index.items()}
 
 
 def setups(env, wm, seed: int):
-    """Yield (moment, image, state, goal latent, right commands) for one seed: at the cube (close), then lifting
-    (hold or close: the fingers are already closed on the cube, so both keep it)."""
+    """Yield (moment, image, state, goal latent) for one seed: at the cube, then lifting (see MOMENTS: the right
+    command lifting is hold or close, as the fingers are already closed on the cube)."""
     u = env.unwrapped
     _, info = env.reset(seed=seed)
     names = [g["name"] for g in u.subgoal_info]
@@ -75,10 +82,10 @@ def setups(env, wm, seed: int):
     cube = cube_pos(u)
     u.move_to(cube + [0.0, 0.0, 0.08])
     u.move_to(cube + [0.0, 0.0, -0.007])
-    yield "at the cube", u.render_image(), u.current_state(), grasp_z, ("close",)
+    yield "at the cube", u.render_image(), u.current_state(), grasp_z
     u.set_gripper(0.8)
     u.step_physics(2 * u.substeps)
-    yield "lifting", u.render_image(), u.current_state(), lift_z, ("hold", "close")
+    yield "lifting", u.render_image(), u.current_state(), lift_z
 
 
 def run(model: str, seeds: range) -> None:
@@ -86,16 +93,17 @@ def run(model: str, seeds: range) -> None:
     env = gym.make("FrankaGrasp-v0", **model_env_kwargs(model))
     wm = load_world_model(path, device="cpu", autocast_bf16=False)
     true = TrueFutureModel(env.unwrapped, wm)
-    right = {"at the cube": {"pred": [], "true": []}, "lifting": {"pred": [], "true": []}}
-    effect = {"at the cube": {"pred": [], "true": []}, "lifting": {"pred": [], "true": []}}
+    right = {moment: {"pred": [], "true": []} for moment in MOMENTS}
+    effect = {moment: {"pred": [], "true": []} for moment in MOMENTS}
     print(f"## {model}\n")
     print("| seed | moment | predicted open / hold / close | true open / hold / close |\n|---|---|---|---|")
     for seed in seeds:
-        for moment, image, state, goal_z, want in setups(env, wm, seed):
-            actions, index = command_actions(CUBE_MOVES if moment == "at the cube" else LIFT_MOVES)
-            both = {"pred": scores(wm, wm, image, state, goal_z, actions, index),
-                    "true": scores(true, wm, image, state, goal_z, actions, index)}
-            a, b = EFFECT[moment]
+        for moment, image, state, goal_z in setups(env, wm, seed):
+            moves, want, (a, b) = MOMENTS[moment]
+            actions, index = command_actions(moves)
+            z0 = wm.encode(image[None])  # (1, N, D)
+            both = {"pred": scores(wm, z0, state, goal_z, actions, index),
+                    "true": scores(true, z0, state, goal_z, actions, index)}
             for kind, s in both.items():
                 right[moment][kind].append(min(s, key=s.get) in want)
                 effect[moment][kind].append(abs(s[a] - s[b]) / s["hold"])

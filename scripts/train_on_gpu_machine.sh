@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Predictor fine-tunes made in one call on a lent GPU machine (16 cores, one GPU, no package registry; see the device
 # notes): fresh play data on its CPU cores, then two fine-tunes side by side on its GPU. EXPERIMENT picks them:
 #
@@ -9,9 +10,9 @@
 #   It needs the distilled encoder at $ENCODER and the model to start from at $INIT (runs/distill_keepcam/encoder.pt
 #   and runs/distill_keepcam_posttrain/model .safetensors/.json of scripts/train_sim_multitask_distilled.sh, steps 2
 #   and 3; copy them under .devdata/ and carry those files).
-# EXPERIMENT=gripper_flip (docs/manipulation.md "The predictor ignores the gripper"): two fine-tunes of the shipped
-# sim_multitask_distilled predictor (INIT=world_model/weights/sim_multitask_distilled, its encoder saved to ENCODER
-# by `python3 -m training.export_encoder sim_multitask_distilled .devdata/sim_multitask_distilled_encoder.pt`):
+# EXPERIMENT=gripper_flip (docs/manipulation.md "The gripper the predictor does not see"): two fine-tunes of the
+# shipped sim_multitask_distilled predictor (INIT=world_model/weights/sim_multitask_distilled, its encoder saved to
+# ENCODER by `python3 -m training.export_encoder sim_multitask_distilled .devdata/sim_multitask_distilled_encoder.pt`):
 #   control: new mixed_axes play data (seeds 31..);
 #   gripper: the same data plus as much again with gripper_flip_prob=$FLIP (seeds 41..): the noisy experts' gripper
 #            command is replaced by a full open or close in that share of steps.

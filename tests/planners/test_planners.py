@@ -182,13 +182,20 @@ def test_apply_bounds_deadband_zeroes_small_values_after_the_box_clip():
     assert torch.equal(out, torch.tensor([[0.1, 0.0], [0.1, 0.0], [0.1, 0.31], [0.1, -0.5]]))
 
 
-@pytest.mark.parametrize("deadband, message", [({2: 0.1}, "deadband dim 2 outside"),
-                                                ({1: 0.5}, r"must be a number in \[0, 0.5\)"),
-                                                ({1: -0.1}, "must be a number"),
-                                                ({1: float("nan")}, "must be a number")])
-def test_bad_deadband_is_refused(deadband, message):
+@pytest.mark.parametrize("constraint, message", [
+    ({"deadband": {2: 0.1}}, "deadband dim 2 outside"),
+    ({"deadband": {1: 0.5}}, r"must be a number in \[0, 0.5\)"),
+    ({"deadband": {1: -0.1}}, "must be a number"),
+    ({"deadband": {1: float("nan")}}, "must be a number"),
+    ({"levels": {2: (0.0,)}}, "levels dim 2 outside"),
+    ({"levels": {1: ()}}, "non-empty sequence"),
+    ({"levels": {1: (0.5, 0.0)}}, "strictly ascending"),
+    ({"levels": {1: (-1.0, 0.0)}}, r"lie in its bounds \[-0.5, 0.5\]"),
+    ({"levels": {1: (0.0, float("inf"))}}, "finite numbers"),
+])
+def test_bad_deadband_or_levels_are_refused(constraint, message):
     with pytest.raises(ValueError, match=message):
-        make_planner("cem", ActionBounds(low=[-1, -0.5], high=[1, 0.5], deadband=deadband), action_dim=2)
+        make_planner("cem", ActionBounds(low=[-1, -0.5], high=[1, 0.5], **constraint), action_dim=2)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -223,16 +230,6 @@ def test_apply_bounds_levels_snap_to_the_nearest_level_after_the_box_clip():
     b = ActionBounds(low=[-1, -0.75], high=[1, 0.75], levels={1: (-0.75, 0.0, 0.75)})
     out = apply_bounds(torch.tensor([[0.1, 0.36], [0.1, 0.38], [0.1, -0.5], [0.1, 3.0], [0.1, 0.0]]), b)
     assert torch.equal(out, torch.tensor([[0.1, 0.0], [0.1, 0.75], [0.1, -0.75], [0.1, 0.75], [0.1, 0.0]]))
-
-
-@pytest.mark.parametrize("levels, message", [({2: (0.0,)}, "levels dim 2 outside"),
-                                              ({1: ()}, "non-empty sequence"),
-                                              ({1: (0.5, 0.0)}, "strictly ascending"),
-                                              ({1: (-1.0, 0.0)}, r"lie in its bounds \[-0.5, 0.5\]"),
-                                              ({1: (0.0, float("inf"))}, "finite numbers")])
-def test_bad_levels_are_refused(levels, message):
-    with pytest.raises(ValueError, match=message):
-        make_planner("cem", ActionBounds(low=[-1, -0.5], high=[1, 0.5], levels=levels), action_dim=2)
 
 
 @pytest.mark.parametrize("name", NAMES)
