@@ -18,7 +18,8 @@ scores lowest (lifting: hold or close, as the fingers are closed already); and t
 predicted and true.
 
 Usage:
-    MUJOCO_GL=egl python3 benchmarks/gripper_energy.py [model ...] [--seeds 1000:1020]   # shipped names or path bases
+    MUJOCO_GL=egl python3 benchmarks/gripper_energy.py [model ...] [--seeds 1000:1020] [--camera PRESET]
+    (models: shipped names or path bases)
 """
 from __future__ import annotations
 
@@ -88,14 +89,14 @@ def setups(env, wm, seed: int):
     yield "lifting", u.render_image(), u.current_state(), lift_z
 
 
-def run(model: str, seeds: range) -> None:
+def run(model: str, seeds: range, camera: str | None = None) -> None:
     path = resolve_model_path(model)
-    env = gym.make("FrankaGrasp-v0", **model_env_kwargs(model))
+    env = gym.make("FrankaGrasp-v0", **{**model_env_kwargs(model), **({} if camera is None else {"camera": camera})})
     wm = load_world_model(path, device="cpu", autocast_bf16=False)
     true = TrueFutureModel(env.unwrapped, wm)
     right = {moment: {"pred": [], "true": []} for moment in MOMENTS}
     effect = {moment: {"pred": [], "true": []} for moment in MOMENTS}
-    print(f"## {model}\n")
+    print(f"## {model}" + ("" if camera is None else f", camera {camera} (not the model's)") + "\n")
     print("| seed | moment | predicted open / hold / close | true open / hold / close |\n|---|---|---|---|")
     for seed in seeds:
         for moment, image, state, goal_z in setups(env, wm, seed):
@@ -122,10 +123,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", default=["sim_multitask_distilled"])
     parser.add_argument("--seeds", default="1000:1020", help="first:end (end excluded)")
+    parser.add_argument("--camera", help="render with this camera preset instead of the model's: the true energy "
+                        "then says what a model trained on that camera could see (the predicted one is off-camera)")
     args = parser.parse_args()
     first, end = (int(x) for x in args.seeds.split(":"))
     for model in args.models:
-        run(model, range(first, end))
+        run(model, range(first, end), args.camera)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from envs import exit_close
 from envs.camera_pose import mujoco_camera_pose
 from envs.conventions import EULER_SEQ, integrate_action
 from envs.randomization import SceneRandomization, SceneRandomizer, add_randomization_assets, resolve_randomization
-from envs.scene import (FINGER_ACTUATORS, GRIPPER_OPEN_WIDTH, HOME_QPOS, SECOND_CAMERA, SceneConfig, build_model,
+from envs.scene import (FINGER_ACTUATORS, FIRST_CAMERA, GRIPPER_OPEN_WIDTH, HOME_QPOS, SceneConfig, build_model,
                         camera_preset)
 from envs.spec import DEFAULT_ACTION_LIMITS, ActionLimits, make_action_space, make_observation_space, validate_action
 
@@ -100,12 +100,14 @@ class FrankaEnv(gym.Env):
         self.action_space = make_action_space(limits)
         view = camera_preset(camera)
         self.camera = camera
-        if view.below is not None and image_size % 2:
-            raise ValueError(f"camera {camera!r} stacks two views: image_size must be even, got {image_size}")
-        below = None if view.below is None else (view.below.pos, view.below.target, view.below.fovy)
+        if view.mount is not None:
+            raise ValueError(f"camera {camera!r}: the first view must be fixed (a riding camera goes second)")
+        try:
+            self._panes, self._pane_axis = view.panes(image_size)
+        except ValueError as err:
+            raise ValueError(f"camera {camera!r}: {err}") from None
         scene = SceneConfig(**{**task.scene.__dict__, "fancy": fancy_render, "camera_pos": view.pos,
-                               "camera_target": view.target, "camera_fovy": view.fovy, "camera2": below})
-        self._stacked = view.below is not None
+                               "camera_target": view.target, "camera_fovy": view.fovy, "camera2": view.second})
         self.randomization = resolve_randomization(randomize)
         self._randomizer: SceneRandomizer | None = None
         if self.randomization.enabled:
@@ -120,7 +122,7 @@ class FrankaEnv(gym.Env):
         self._eef = self.model.body("g_eef").id
         self._fingers = [self.model.actuator(n).id for n in FINGER_ACTUATORS]
         self._finger_joints = [self.model.joint(n).qposadr[0] for n in ("g_finger_joint1", "g_finger_joint2")]
-        self._renderer: mujoco.Renderer | None = None
+        self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}  # (height, width) -> renderer
         self._scene_opt = mujoco.MjvOption()
         if not fancy_render:
             self._scene_opt.geomgroup[1] = 0  # hide high-poly visual meshes; collision meshes are drawn
@@ -205,17 +207,17 @@ class FrankaEnv(gym.Env):
 
     # ---------------------------------------------------------------- rendering
     def render_image(self) -> np.ndarray:
-        """uint8 (S, S, 3) from the fixed camera (the ``camera`` preset of envs.scene.CAMERAS); for a stacked
-        two-view preset, the upper view's (S/2, S) pane above the lower view's."""
-        if self._renderer is None:
-            height = self.image_size // 2 if self._stacked else self.image_size
-            self._renderer = mujoco.Renderer(self.model, height, self.image_size)
-            exit_close.register_exit_close()
+        """uint8 (S, S, 3) from the ``camera`` preset (envs.scene.CAMERAS): its one view, or its two views' panes
+        joined (``CameraPreset.panes``: one above the other, or side by side)."""
         panes = []
-        for cam in ("front", SECOND_CAMERA) if self._stacked else ("front",):
-            self._renderer.update_scene(self.data, camera=cam, scene_option=self._scene_opt)
-            panes.append(self._renderer.render().copy())
-        return panes[0] if len(panes) == 1 else np.concatenate(panes, axis=0)
+        for cam, height, width in self._panes:
+            renderer = self._renderers.get((height, width))
+            if renderer is None:
+                renderer = self._renderers[(height, width)] = mujoco.Renderer(self.model, height, width)
+                exit_close.register_exit_close()
+            renderer.update_scene(self.data, camera=cam, scene_option=self._scene_opt)
+            panes.append(renderer.render().copy())
+        return panes[0] if len(panes) == 1 else np.concatenate(panes, axis=self._pane_axis)
 
     def render(self) -> np.ndarray | None:
         """The camera image without pixel noise (for videos), or None unless render_mode="rgb_array"."""
@@ -244,7 +246,7 @@ class FrankaEnv(gym.Env):
         """(10,) float32 pose of the camera the agent sees through in this episode (``envs.camera_pose``: position,
         optical axis, image up, vertical field of view; base frame), jitter of a randomised camera included. For a
         stacked two-view preset: the upper view's."""
-        return mujoco_camera_pose(self.model, self.data, "front")
+        return mujoco_camera_pose(self.model, self.data, FIRST_CAMERA)
 
     def _obs(self) -> dict[str, np.ndarray]:
         return {"image": self.camera_image(), "state": self.current_state().astype(np.float32)}
@@ -317,6 +319,6 @@ class FrankaEnv(gym.Env):
         return obs, -info["task_distance"], False, False, info
 
     def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        for renderer in self._renderers.values():
+            renderer.close()
+        self._renderers = {}

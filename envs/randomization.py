@@ -21,7 +21,8 @@ colors         table / floor / cube colours drawn in HSV; robot links tinted (br
                per-channel +-0.04); table and floor each get a builtin checker or gradient texture
                with probability 0.5
 camera         camera position +-5 cm per axis, orientation +-5 deg per camera axis, field of view
-               x0.9..x1.1 (nominal 50 deg vertical)
+               x0.9..x1.1 (nominal 50 deg vertical); cameras fixed in the world only (a wrist camera
+               riding on the hand stays as mounted)
 distractors    1..3 small static shapes (box/sphere/cylinder/capsule/ellipsoid, half-size 1.5..3.5 cm,
                random colour) on the table at |y| in 0.40..0.55 m, x in 0.15..0.85 m: outside the
                workspace box (|y| <= 0.35 m) and visual-only (no collisions), so no task becomes unsolvable
@@ -405,12 +406,18 @@ class SceneRandomizer:
     def _apply_camera(self, rng: np.random.Generator) -> None:
         m, n, cfg = self.model, self._nominal, self.cfg
         for cam in range(m.ncam):
-            m.cam_pos[cam] = n["cam_pos"][cam] + rng.uniform(-cfg.camera_shift_m, cfg.camera_shift_m, size=3)
+            # every camera draws its offsets (the same draws whatever rides on the robot), but only cameras placed
+            # in the world move: one riding on the robot (a wrist camera) is rigidly mounted
+            shift = rng.uniform(-cfg.camera_shift_m, cfg.camera_shift_m, size=3)
             delta = Rotation.from_euler("xyz", rng.uniform(-cfg.camera_rot_deg, cfg.camera_rot_deg, size=3),
                                         degrees=True)
+            zoom = rng.uniform(*cfg.fovy_scale)
+            if m.cam_bodyid[cam] != 0:
+                continue
+            m.cam_pos[cam] = n["cam_pos"][cam] + shift
             nominal = Rotation.from_quat(n["cam_quat"][cam][[1, 2, 3, 0]])
             m.cam_quat[cam] = (nominal * delta).as_quat()[[3, 0, 1, 2]]  # delta in the camera's own frame
-            m.cam_fovy[cam] = n["cam_fovy"][cam] * rng.uniform(*cfg.fovy_scale)
+            m.cam_fovy[cam] = n["cam_fovy"][cam] * zoom
 
     def _apply_distractors(self, rng: np.random.Generator) -> None:
         m, cfg = self.model, self.cfg

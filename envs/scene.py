@@ -35,24 +35,62 @@ def robosuite_assets() -> Path:
 
 @dataclass(frozen=True)
 class CameraPreset:
-    """A fixed camera: position and look-at target in the base frame (metres), vertical field of view (degrees).
+    """A camera: position and look-at target (metres) in the base frame, or in the frame of the body ``mount`` when
+    it rides on the robot; vertical field of view (degrees); ``up``, the direction that points up in the image, in
+    the same frame (world z by default).
 
-    below: a second fixed camera whose view is stacked under this one's: the image is then two panes, each the
-    full width and half the height (fovy is each pane's own vertical field of view)."""
+    A preset may add a second view to the same image:
+    below: stacked under this one's; the image is then two panes, each the full width and half the height.
+    beside: to the right of this one's, the full height and ``beside_share`` of the width (this view keeps the
+    rest). Each pane's ``fovy`` is its own vertical field of view; its aspect ratio follows the pane's shape."""
 
     pos: tuple[float, float, float]
     target: tuple[float, float, float]
     fovy: float
     below: "CameraPreset | None" = None
+    beside: "CameraPreset | None" = None
+    beside_share: float = 0.0
+    mount: str | None = None
+    up: tuple[float, float, float] = (0.0, 0.0, 1.0)
 
     def __post_init__(self) -> None:
-        if self.below is not None and self.below.below is not None:
+        second = self.second
+        if self.below is not None and self.beside is not None:
+            raise ValueError("a camera preset has one second view: below or beside, not both")
+        if second is not None and second.second is not None:
             raise ValueError("a camera preset stacks at most two views")
+        if self.beside is not None and not 0.0 < self.beside_share < 1.0:
+            raise ValueError(f"beside_share must lie in (0, 1), got {self.beside_share}")
+        if self.beside is None and self.beside_share:
+            raise ValueError("beside_share is the width of a view beside this one: set beside too")
+        ray = np.subtract(self.target, self.pos)
+        if np.linalg.norm(np.cross(ray, self.up)) < 1e-9 * np.linalg.norm(ray):
+            raise ValueError(f"camera up {self.up} is parallel to its line of sight")
+
+    @property
+    def second(self) -> "CameraPreset | None":
+        """The preset's second view (below or beside), or None."""
+        return self.below if self.below is not None else self.beside
 
     def line_of_sight(self) -> np.ndarray:
-        """Unit vector (3,) from the camera to its look-at target, base frame (of the upper view when stacked)."""
+        """Unit vector (3,) from the camera to its look-at target, in its frame (of the first view when there are
+        two)."""
         ray = np.subtract(self.target, self.pos).astype(float)
         return ray / np.linalg.norm(ray)
+
+    def panes(self, size: int) -> tuple[list[tuple[str, int, int]], int]:
+        """How a ``size`` x ``size`` image is made: [(MuJoCo camera name, height, width)] in order, and the axis
+        (0: rows, 1: columns) along which the panes are joined. ValueError when ``size`` cannot be split so."""
+        if self.below is not None:
+            if size % 2:
+                raise ValueError(f"a camera that stacks two views needs an even image_size, got {size}")
+            return [(FIRST_CAMERA, size // 2, size), (SECOND_CAMERA, size // 2, size)], 0
+        if self.beside is not None:
+            width = int(round(size * self.beside_share))
+            if not 0 < width < size:
+                raise ValueError(f"image_size {size} leaves no pixels for one of two views side by side")
+            return [(FIRST_CAMERA, size, size - width), (SECOND_CAMERA, size, width)], 1
+        return [(FIRST_CAMERA, size, size)], 1
 
 
 # "front": the original wide view (the table edge to the back wall; the 4 cm cube is ~2 px wide at 64 px).
@@ -65,15 +103,24 @@ class CameraPreset:
 # +y, as "workspace" but lower and nearer) above the front (looking along -x, raised). A single camera measures
 # depth along its line of sight poorly: the "workspace" agent's reach misses lie mostly along that line
 # (docs/manipulation.md). Here what moves along one camera's line of sight moves across the other's image.
+# The wrist camera rides on the Panda's hand ("right_hand": +z points from the flange to the fingertips, the
+# fingers close along y): 8 cm off the hand's axis, looking down past the fingers at the point between the
+# fingertips (~0.12 m along z), the fingers' closing direction up in the image, so that in a tall narrow pane the
+# two fingers sit above and below a grasped cube, which fills the middle of the pane.
+WRIST_POS, WRIST_TARGET, WRIST_FOVY = (0.08, 0.0, 0.03), (0.0, 0.0, 0.12), 60.0
 CAMERAS: dict[str, CameraPreset] = {
     "front": CameraPreset((1.45, 0.0, 0.95), (0.35, 0.0, 0.12), 50.0),
     "workspace": CameraPreset((0.5, -1.7, 1.0), (0.5, 0.0, 0.22), 24.0),
     "twoview": CameraPreset((0.5, -1.4, 0.6), (0.5, 0.0, 0.25), 24.0,
                             below=CameraPreset((1.55, 0.0, 0.7), (0.5, 0.0, 0.22), 28.0)),
+    "workspace_wrist": CameraPreset((0.5, -1.7, 1.0), (0.5, 0.0, 0.22), 24.0, beside_share=1 / 3,
+                                    beside=CameraPreset(WRIST_POS, WRIST_TARGET, WRIST_FOVY, mount="right_hand",
+                                                        up=(0.0, 1.0, 0.0))),
 }
 
 
-SECOND_CAMERA = "below"  # the MuJoCo camera of a stacked preset's lower pane ("front" is the upper/only one)
+FIRST_CAMERA = "front"  # the MuJoCo camera of a preset's only or first view (upper or left pane)
+SECOND_CAMERA = "second"  # the MuJoCo camera of a preset's second view (lower or right pane)
 DEFAULT_CAMERA = "front"  # the envs' default preset; data and models that record no camera used it
 
 
@@ -100,17 +147,18 @@ class SceneConfig:
     camera_pos: tuple[float, float, float] = (1.45, 0.0, 0.95)
     camera_target: tuple[float, float, float] = (0.35, 0.0, 0.12)
     camera_fovy: float = 50.0
-    camera2: tuple[tuple[float, float, float], tuple[float, float, float], float] | None = None  # (pos, target, fovy)
+    camera2: CameraPreset | None = None  # a preset's second view (its own second view is ignored)
     timestep: float = 0.004
     fancy: bool = False
     goal_marker: bool = False
 
 
-def _look_at_quat(pos: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """MuJoCo camera quaternion (w, x, y, z) looking from pos at target with world z up."""
+def _look_at_quat(pos: np.ndarray, target: np.ndarray, up: tuple[float, float, float] = (0.0, 0.0, 1.0)) -> np.ndarray:
+    """MuJoCo camera quaternion (w, x, y, z) looking from pos at target with ``up`` up in the image (all in the
+    frame the camera is placed in)."""
     fwd = target - pos
     fwd = fwd / np.linalg.norm(fwd)
-    right = np.cross(fwd, [0.0, 0.0, 1.0])
+    right = np.cross(fwd, up)
     right /= np.linalg.norm(right)
     up = np.cross(right, fwd)
     mat = np.stack([right, up, -fwd], axis=1)  # camera x, y, z axes (z points backwards)
@@ -150,10 +198,16 @@ def build_spec(cfg: SceneConfig) -> mujoco.MjSpec:
     world.add_geom(name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[3, 3, 0.1], pos=[0, 0, -0.75],
                    rgba=[0.3, 0.33, 0.36, 1.0], contype=0, conaffinity=0)
     pos = np.array(cfg.camera_pos)
-    world.add_camera(name="front", pos=pos, quat=_look_at_quat(pos, np.array(cfg.camera_target)), fovy=cfg.camera_fovy)
-    if cfg.camera2 is not None:  # the lower pane of a stacked two-view preset
-        pos2, target2, fovy2 = (np.array(cfg.camera2[0]), np.array(cfg.camera2[1]), cfg.camera2[2])
-        world.add_camera(name=SECOND_CAMERA, pos=pos2, quat=_look_at_quat(pos2, target2), fovy=fovy2)
+    world.add_camera(name=FIRST_CAMERA, pos=pos, quat=_look_at_quat(pos, np.array(cfg.camera_target)),
+                     fovy=cfg.camera_fovy)
+    if cfg.camera2 is not None:  # the second view of a two-view preset, fixed or riding on a robot body
+        view = cfg.camera2
+        parent = world if view.mount is None else spec.body(view.mount)
+        if parent is None:
+            raise ValueError(f"camera mount {view.mount!r} is no body of the scene")
+        pos2 = np.array(view.pos, dtype=float)
+        parent.add_camera(name=SECOND_CAMERA, pos=pos2, quat=_look_at_quat(pos2, np.array(view.target), view.up),
+                          fovy=view.fovy)
 
     mocap = world.add_body(name="target", mocap=True, pos=[0.5, 0.0, 0.3])
     mocap.add_geom(type=mujoco.mjtGeom.mjGEOM_SPHERE, size=[0.005], contype=0, conaffinity=0, rgba=[0, 0, 0, 0],

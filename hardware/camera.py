@@ -1,4 +1,5 @@
-"""Cameras for the real robot: OpenCV, RealSense and a fake (rendered-frame) camera, plus preprocessing.
+"""Cameras for the real robot: OpenCV, RealSense and a fake (rendered-frame) camera, two cameras side by side as
+one (a wrist camera beside a fixed one), plus preprocessing.
 
 All cameras return RGB uint8 (H, W, 3). ``preprocess`` does what the paper does to DROID frames: centre crop
 to a square, then resize to the model's input size.
@@ -7,7 +8,7 @@ to a square, then resize to the model's input size.
 from __future__ import annotations
 
 import time
-from typing import Callable, Protocol
+from typing import Callable, Protocol, Sequence
 
 import cv2
 import numpy as np
@@ -127,3 +128,52 @@ class FakeCamera:
 
     def close(self) -> None:
         pass
+
+
+def crop_to_shape(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The largest centred crop of ``image`` (H, W, 3) with the aspect ratio ``height`` : ``width``."""
+    h, w = image.shape[:2]
+    if h * width > w * height:  # too tall: crop rows
+        rows = max(1, round(w * height / width))
+        top = (h - rows) // 2
+        return image[top:top + rows]
+    cols = max(1, round(h * width / height))
+    left = (w - cols) // 2
+    return image[:, left:left + cols]
+
+
+class SideBySideCamera:
+    """Cameras read as one frame, for a model trained on a camera preset with a second view beside the first
+    (``envs.scene`` ``workspace_wrist``: the workspace camera, and a camera on the hand to its right).
+
+    ``widths``: each pane's width in px at the model's image size (``CameraPreset.panes``: 64 and 32 at 96 px).
+    Each camera's frame is checked, centre-cropped to its pane's shape, resized into its pane at ``scale`` times
+    those sizes, and the panes are joined left to right: a square (``scale`` * sum(widths)) frame whose pane
+    boundary lands on the same column as in simulation once resized to the model's size."""
+
+    def __init__(self, cameras: Sequence[Camera], widths: Sequence[int], scale: int = 5) -> None:
+        if len(cameras) != len(widths) or len(cameras) < 2:
+            raise ValueError(f"need one pane width per camera and at least two cameras, got {len(cameras)} "
+                             f"cameras and widths {list(widths)}")
+        if any(int(w) < 1 for w in widths) or scale < 1:
+            raise ValueError(f"pane widths and scale must be positive, got {list(widths)} and {scale}")
+        self.cameras = list(cameras)
+        self.side = scale * int(sum(widths))
+        self.widths = [scale * int(w) for w in widths]
+
+    def read(self) -> np.ndarray:
+        panes = []
+        for camera, width in zip(self.cameras, self.widths):
+            frame = crop_to_shape(check_frame(camera.read()), self.side, width)
+            panes.append(cv2.resize(frame, (width, self.side), interpolation=cv2.INTER_AREA))
+        return np.concatenate(panes, axis=1)
+
+    def close(self) -> None:
+        errors = []
+        for camera in self.cameras:  # every camera is closed, even when one fails
+            try:
+                camera.close()
+            except Exception as exc:  # noqa: BLE001 - re-raised below once all are closed
+                errors.append(exc)
+        if errors:
+            raise errors[0]

@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="172.16.0.2", help="robot (FCI) IP address")
     parser.add_argument("--dry-run", action="store_true", help="log commands without moving the arm")
     parser.add_argument("--camera", default="0", help="OpenCV index/URL, 'realsense' or 'fake'")
+    parser.add_argument("--second-camera", default=None,
+                        help="the camera of a two-view model's second view (as --camera), e.g. the wrist camera of "
+                             "a model trained with camera=workspace_wrist; its frames are joined beside --camera's")
     parser.add_argument("--model", default="shipped")
     parser.add_argument("--planner", default="cem")
     parser.add_argument("--steps", type=int, default=20, help="actions to execute (>= 1)")
@@ -199,15 +202,51 @@ def make_driver(args: argparse.Namespace):
     return DryRunDriver() if args.dry_run else FrankyDriver(args.host, dynamics_factor=args.dynamics)
 
 
-def make_camera(args: argparse.Namespace):
+def open_camera(name: str):
+    """One camera from a --camera value: 'realsense', 'fake' (random frames) or an OpenCV index/URL."""
     from hardware.camera import FakeCamera, OpenCVCamera, RealSenseCamera
 
-    if args.camera == "realsense":
+    if name == "realsense":
         return RealSenseCamera()
-    if args.camera == "fake":
+    if name == "fake":
         rng = np.random.default_rng(0)
         return FakeCamera(lambda: rng.integers(0, 255, (480, 640, 3), dtype=np.uint8))
-    return OpenCVCamera(int(args.camera) if args.camera.isdigit() else args.camera)
+    return OpenCVCamera(int(name) if name.isdigit() else name)
+
+
+def model_panes(model: str) -> list[int]:
+    """Pane widths (px, at the model's image size) of the camera preset ``model`` was trained on: one for a single
+    view; ValueError for views stacked one above the other (not supported on the robot)."""
+    from agent.factory import model_view, resolve_model_path
+    from envs.scene import camera_preset
+
+    size, camera = model_view(resolve_model_path(model))
+    panes, axis = camera_preset(camera).panes(size)
+    if len(panes) > 1 and axis == 0:
+        raise ValueError(f"model {model!r} was trained on camera preset {camera!r}, whose two views are stacked one "
+                         "above the other: not supported on the robot (side-by-side presets are)")
+    return [width for _, _, width in panes]
+
+
+def make_camera(args: argparse.Namespace):
+    """The camera of --camera, or --camera and --second-camera side by side for a model trained on two views
+    (ValueError when the model's views and the cameras given do not match)."""
+    from hardware.camera import SideBySideCamera
+
+    widths = model_panes(args.model)
+    if len(widths) == 1:
+        if args.second_camera is not None:
+            raise ValueError(f"--second-camera given, but model {args.model!r} was trained on one view")
+        return open_camera(args.camera)
+    if args.second_camera is None:
+        raise ValueError(f"model {args.model!r} was trained on two views side by side (e.g. a wrist camera beside "
+                         "the fixed one): pass --second-camera for the second")
+    first = open_camera(args.camera)
+    try:
+        return SideBySideCamera([first, open_camera(args.second_camera)], widths)
+    except BaseException:
+        first.close()
+        raise
 
 
 def build_env(args: argparse.Namespace, log_path: Path | None = None):

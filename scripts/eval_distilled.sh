@@ -11,7 +11,9 @@
 # 13's (docs/manipulation.md "A perfect predictor, and the first 20 cm of a grasp"); MODEL=sim_multitask
 # ROWS=grasp_cem_waypoints_g02 runs one on the other multi-task model. The *disc rows are session 14's
 # (docs/manipulation.md "The gripper the predictor does not see"; AGENT=energy_oracle EPISODES=20 for its perfect-
-# predictor row, MODEL=<fine-tuned model> for the fine-tune's).
+# predictor row, MODEL=<fine-tuned model> for the fine-tune's). MODEL=sim_wrist runs session 15's wrist-camera model
+# (docs/manipulation.md "A wrist camera"): ROWS="grasp_mppi_waypoints_disc pp_mppi_waypoints_disc reach_cem_axes
+# rwo_cem_disc grasp_disc_camera grasp_disc_all grasp_disc_lighting" are its rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
@@ -51,6 +53,15 @@ runs=(
   "grasp_mppi_waypoints_disc tasks=[FrankaGrasp-v0] planner=mppi $SUB $WP $DISC
    label=$AGENT+mppi+subgoals+wp0.1+disc"
   "rwo_cem_disc tasks=[FrankaReachWithObject-v0] planner=cem $DISC label=$AGENT+cem+disc"
+  "pp_mppi_waypoints_disc tasks=[FrankaPickPlace-v0] planner=mppi $SUB $WP $DISC
+   label=$AGENT+mppi+subgoals+wp0.1+disc"
+  "reach_cem_axes tasks=[FrankaReach-v0] planner=cem label=$AGENT+cem variants=[nominal,lighting,camera,all]"
+  "grasp_disc_camera tasks=[FrankaGrasp-v0] planner=mppi $SUB $WP $DISC label=$AGENT+mppi+subgoals+wp0.1+disc
+   variants=[camera]"
+  "grasp_disc_all tasks=[FrankaGrasp-v0] planner=mppi $SUB $WP $DISC label=$AGENT+mppi+subgoals+wp0.1+disc
+   variants=[all]"
+  "grasp_disc_lighting tasks=[FrankaGrasp-v0] planner=mppi $SUB $WP $DISC label=$AGENT+mppi+subgoals+wp0.1+disc
+   variants=[lighting]"
   "reach_rwo_cem_g02 tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=cem $G02 label=$AGENT+cem+g02
    variants=[nominal,lighting,colors,camera,distractors,noise,all]"
 )

@@ -12,11 +12,17 @@
 #   and 3; copy them under .devdata/ and carry those files).
 # EXPERIMENT=gripper_flip (docs/manipulation.md "The gripper the predictor does not see"): two fine-tunes of the
 # shipped sim_multitask_distilled predictor (INIT=world_model/weights/sim_multitask_distilled, its encoder saved to
-# ENCODER by `python3 -m training.export_encoder sim_multitask_distilled .devdata/sim_multitask_distilled_encoder.pt`):
+# ENCODER, which the script exports on the machine when missing: `python3 -m training.export_encoder
+# sim_multitask_distilled /tmp/sim_multitask_distilled_encoder.pt`):
 #   control: new mixed_axes play data (seeds 31..);
 #   gripper: the same data plus as much again with gripper_flip_prob=$FLIP (seeds 41..): the noisy experts' gripper
 #            command is replaced by a full open or close in that share of steps.
-# In both, 75% of the episodes are randomised (each axis in half of those), 25% show the nominal scene.
+# EXPERIMENT=wrist (docs/manipulation.md "A wrist camera"): the shipped predictor (as gripper_flip) fine-tuned on
+# play data seen through camera=workspace_wrist (the workspace view with a wrist camera beside it), on the frozen
+# shipped encoder:
+#   wrist:      new mixed_axes play data (seeds 51..);
+#   wrist_flip: the same data plus as much again with gripper_flip_prob=$FLIP (seeds 61..).
+# In all, 75% of the episodes are randomised (each axis in half of those), 25% show the nominal scene.
 # Needs, carried with the repo, what scripts/gpu_machine_env.sh installs. The number of training steps is sized to
 # the time left: PROBE steps are timed first (both runs side by side), then both runs resume to the largest multiple
 # of 500 steps that ends by END_S seconds after the start.
@@ -43,10 +49,17 @@ case $EXPERIMENT in
   wide_camera) DATASETS="normal wide"; RUNS="normal wide"
     ENCODER=${ENCODER:-.devdata/distill_keepcam_encoder.pt}; INIT=${INIT:-.devdata/distill_keepcam_posttrain/model} ;;
   gripper_flip) DATASETS="mixed flip"; RUNS="control gripper"
-    ENCODER=${ENCODER:-.devdata/sim_multitask_distilled_encoder.pt}
+    ENCODER=${ENCODER:-/tmp/sim_multitask_distilled_encoder.pt}
     INIT=${INIT:-world_model/weights/sim_multitask_distilled} ;;
-  *) echo "unknown EXPERIMENT=$EXPERIMENT (wide_camera | gripper_flip)" >&2; exit 2 ;;
+  wrist) DATASETS="wrist wflip"; RUNS="wrist wrist_flip"; CAMERA=workspace_wrist
+    ENCODER=${ENCODER:-/tmp/sim_multitask_distilled_encoder.pt}
+    INIT=${INIT:-world_model/weights/sim_multitask_distilled} ;;
+  *) echo "unknown EXPERIMENT=$EXPERIMENT (wide_camera | gripper_flip | wrist)" >&2; exit 2 ;;
 esac
+CAMERA=${CAMERA:-workspace}
+# the encoder of a shipped model is exported on the machine rather than carried: the working tree that travels is
+# limited to 64 MiB, and the tracked files (shipped weights included) with the carried wheels come close to it
+case $EXPERIMENT in gripper_flip|wrist) ENCODER_FROM=sim_multitask_distilled ;; *) ENCODER_FROM= ;; esac
 # collect_args DATASET: the seed offset and the vjepa-collect overrides of one dataset
 collect_args() {
   case $1 in
@@ -54,25 +67,58 @@ collect_args() {
     wide) echo "20 randomize=mixed_axes_wide_camera" ;;
     mixed) echo "30 randomize=mixed_axes" ;;
     flip) echo "40 randomize=mixed_axes gripper_flip_prob=$FLIP" ;;
+    wrist) echo "50 randomize=mixed_axes" ;;
+    wflip) echo "60 randomize=mixed_axes gripper_flip_prob=$FLIP" ;;
   esac
 }
 # train_sets RUN: the datasets a fine-tune trains on
-train_sets() { case $1 in control) echo mixed ;; gripper) echo "mixed flip" ;; *) echo "$1" ;; esac; }
+train_sets() { case $1 in control) echo mixed ;; gripper) echo "mixed flip" ;; wrist_flip) echo "wrist wflip" ;;
+  *) echo "$1" ;; esac; }
 source scripts/gpu_machine_env.sh  # SETUP=0: no installing
+if [ ! -f "$ENCODER" ]; then
+  [ -n "$ENCODER_FROM" ] || { echo "no encoder at $ENCODER (carry it)" >&2; exit 3; }
+  python3 -m training.export_encoder "$ENCODER_FROM" "$ENCODER" || exit 3
+fi
 R=outputs/gpu_train_runs; D=data/gpu_train; mkdir -p $R $D
-nvidia-smi --query-gpu=name,memory.total --format=csv,noheader > $R/device.txt 2>&1; nproc >> $R/device.txt
+# logs come back whatever happens (a failed call's did not, in session 14)
+return_logs() {
+  find $R -name '*.log' -exec sh -c '{ tr "\r" "\n" < "$1" | grep -v "it/s"; tr "\r" "\n" < "$1" | tail -1; } \
+    | tail -40 > "$1.tail"' _ {} \;
+  tar -czf "$DEST/logs.tar.gz" $R/*.txt $R/*.tail $R/*.sizing $R/ft_*/log.jsonl $R/ft_*/config.json 2>/dev/null
+}
+trap return_logs EXIT
+{ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader; nproc; python3 --version; } > $R/device.txt 2>&1
+# rendering first: a collector that cannot render would otherwise hang or fail unseen
+render_probe() {
+  timeout -k 5 60 python3 -c "import mujoco; m = mujoco.MjModel.from_xml_string('<mujoco/>'); \
+r = mujoco.Renderer(m, 8, 8); r.update_scene(mujoco.MjData(m)); print('render ok', r.render().shape); r.close()"
+}
+if ! render_probe >> $R/device.txt 2>&1; then
+  echo "rendering failed with ${__EGL_VENDOR_LIBRARY_FILENAMES:-the default EGL vendor}; retrying without" \
+    >> $R/device.txt
+  unset __EGL_VENDOR_LIBRARY_FILENAMES
+  render_probe >> $R/device.txt 2>&1 || { echo "rendering failed: stopping" | tee -a $R/device.txt; exit 3; }
+fi
+cat $R/device.txt
 
-# 1. Collection: PROCS processes per dataset, seeds 21.., 31.. or 41.. (resets 21000063+, disjoint from every
-#    other dataset and from the evaluation seeds), one core each, until COLLECT_S.
+# 1. Collection: PROCS processes per dataset, seeds 21.., 31.., 41.., 51.. or 61.. (resets 21000063+, disjoint from
+#    every other dataset and from the evaluation seeds), one core each, until COLLECT_S.
 for name in $DATASETS; do
   read -r seed0 overrides <<< "$(collect_args $name)"
   for p in $(seq 1 "$PROCS"); do
     # shellcheck disable=SC2086  # word splitting of the overrides is intended
-    timeout $((COLLECT_S - $(elapsed))) vjepa-collect task=mixed out_dir=$D/${name}_$p episodes="$EPISODES" \
-      steps=30 image_size=96 camera=workspace $overrides randomize_fraction=0.75 expert_fraction=0.8 \
+    timeout -k 10 $((COLLECT_S - $(elapsed))) vjepa-collect task=mixed out_dir=$D/${name}_$p episodes="$EPISODES" \
+      steps=30 image_size=96 camera=$CAMERA $overrides randomize_fraction=0.75 expert_fraction=0.8 \
       expert_noise=0.3 seed=$((seed0 + p)) > $R/collect_${name}_$p.log 2>&1 &
   done
 done
+# no episode within FIRST_S seconds: stop with the collectors' logs rather than train on nothing
+episodes() { find $D -maxdepth 2 -name 'episode_*' ! -name '*.tmp' | wc -l; }
+while [ "$(episodes)" = 0 ] && [ "$(elapsed)" -lt "${FIRST_S:-90}" ]; do sleep 5; done
+if [ "$(episodes)" = 0 ]; then
+  echo "no episode by $(elapsed) s: stopping" | tee $R/collect.txt; pkill -9 -f vjepa-collect; pkill -9 -f collect_main
+  tail -n 20 $R/collect_*.log; exit 3
+fi
 wait
 echo "collected by $(elapsed) s: $(find $D -maxdepth 2 -name 'episode_*' ! -name '*.tmp' | wc -l) episodes" \
   | tee $R/collect.txt
@@ -94,7 +140,7 @@ export D R ENCODER INIT BATCH LR WARMUP DECAY DEVICE FLIP
 export -f posttrain train_sets
 start=$(elapsed)
 for name in $RUNS; do
-  timeout $((END_S - $(elapsed))) bash -c 'posttrain "$0" "$1" "$2"' $name "$MIN_STEPS" stop_after="$PROBE" \
+  timeout -k 10 $((END_S - $(elapsed))) bash -c 'posttrain "$0" "$1" "$2"' $name "$MIN_STEPS" stop_after="$PROBE" \
     > $R/probe_$name.log 2>&1 &
 done
 wait
@@ -118,7 +164,7 @@ EOF
 steps=${steps:-$MIN_STEPS}
 echo "steps=$steps ($(cat $R/probe_$first.log.sizing 2>/dev/null))" | tee $R/sizing.txt
 for name in $RUNS; do
-  timeout $((END_S + 40 - $(elapsed))) bash -c 'posttrain "$0" "$1"' $name "$steps" > $R/train_$name.log 2>&1 &
+  timeout -k 10 $((END_S + 40 - $(elapsed))) bash -c 'posttrain "$0" "$1"' $name "$steps" > $R/train_$name.log 2>&1 &
 done
 wait
 echo "trained by $(elapsed) s" | tee -a $R/sizing.txt
@@ -129,8 +175,5 @@ for name in $RUNS; do
   [ -f $run/model.safetensors ] || python3 -m training.export $run $run/model >> $R/train_$name.log 2>&1
   cp $run/model.safetensors "$DEST/ft_$name.safetensors"; cp $run/model.json "$DEST/ft_$name.json"
 done
-# each log's lines but progress bars, and its last progress bar
-find $R -name '*.log' -exec sh -c '{ tr "\r" "\n" < "$1" | grep -v "it/s"; tr "\r" "\n" < "$1" | tail -1; } | tail -40 \
-  > "$1.tail"' _ {} \;
-tar -czf "$DEST/logs.tar.gz" $R/*.txt $R/*.tail $R/*.sizing $R/ft_*/log.jsonl $R/ft_*/config.json 2>/dev/null
+return_logs
 ls -la "$DEST"; cat $R/collect.txt $R/sizing.txt; tail -n 3 $R/*.tail

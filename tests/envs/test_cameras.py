@@ -92,7 +92,7 @@ def test_unknown_camera_is_refused_with_the_presets_listed(bad):
         gym.make("FrankaReach-v0", image_size=64, camera=bad)
 
 
-@pytest.mark.parametrize("camera", ["front", "workspace", "twoview"])
+@pytest.mark.parametrize("camera", ["front", "workspace", "twoview", "workspace_wrist"])
 def test_96_px_observations(camera):
     assert 96 in SUPPORTED_IMAGE_SIZES
     env = gym.make("FrankaGrasp-v0", image_size=96, camera=camera)
@@ -110,14 +110,18 @@ def test_96_px_observations(camera):
 
 def _panes(env) -> tuple[np.ndarray, np.ndarray]:
     """The two camera views of a stacked env, rendered directly at (S/2, S) each."""
+    size = env.unwrapped.image_size
+    return _render(env, "front", size // 2, size), _render(env, SECOND_CAMERA, size // 2, size)
+
+
+def _render(env, cam: str, height: int, width: int) -> np.ndarray:
+    """One MuJoCo camera of ``env`` rendered directly at (height, width)."""
     u = env.unwrapped
-    renderer = mujoco.Renderer(u.model, u.image_size // 2, u.image_size)
-    panes = []
-    for cam in ("front", SECOND_CAMERA):
-        renderer.update_scene(u.data, camera=cam, scene_option=u._scene_opt)
-        panes.append(renderer.render().copy())
+    renderer = mujoco.Renderer(u.model, height, width)
+    renderer.update_scene(u.data, camera=cam, scene_option=u._scene_opt)
+    image = renderer.render().copy()
     renderer.close()
-    return panes[0], panes[1]
+    return image
 
 
 def test_twoview_stacks_the_side_view_above_the_front_view():
@@ -172,3 +176,99 @@ def test_a_preset_stacks_at_most_two_views():
     CameraPreset((1, 0, 1), (0, 0, 0), 30.0, below=view)
     with pytest.raises(ValueError, match="at most two views"):
         CameraPreset((1, 0, 1), (0, 0, 0), 30.0, below=CameraPreset((1, 0, 1), (0, 0, 0), 30.0, below=view))
+
+
+def test_workspace_wrist_puts_the_wrist_view_beside_the_workspace_view():
+    preset = CAMERAS["workspace_wrist"]
+    assert preset.panes(96) == ([("front", 96, 64), (SECOND_CAMERA, 96, 32)], 1)
+    env = gym.make("FrankaGrasp-v0", image_size=96, camera="workspace_wrist")
+    obs, info = env.reset(seed=2)
+    assert obs["image"].shape == (96, 96, 3) and env.observation_space.contains(obs)
+    assert np.array_equal(obs["image"][:, :64], _render(env, "front", 96, 64))
+    assert np.array_equal(obs["image"][:, 64:], _render(env, SECOND_CAMERA, 96, 32))
+    assert all(g["image"].shape == (96, 96, 3) for g in info["subgoals"])
+    env.close()
+
+
+def test_the_wrist_camera_rides_on_the_hand():
+    env = gym.make("FrankaGrasp-v0", image_size=96, camera="workspace_wrist")
+    env.reset(seed=3)
+    u = env.unwrapped
+    wrist, front = u.model.camera(SECOND_CAMERA).id, u.model.camera("front").id
+    before = u.data.cam_xpos.copy()
+    u.move_to(u.current_state()[:3] + [0.0, 0.05, -0.05])
+    assert np.allclose(u.data.cam_xpos[front], before[front]), "the workspace camera stays"
+    moved = u.data.cam_xpos[wrist] - before[wrist]
+    assert np.allclose(moved, [0.0, 0.05, -0.05], atol=0.01), ("the wrist camera follows", moved)
+    env.close()
+
+
+def test_the_wrist_view_sees_the_fingers_close_on_the_cube():
+    """Closing on the cube changes the wrist pane far more than the workspace pane (the point of the wrist view)."""
+    from envs.tasks import cube_pos
+
+    env = gym.make("FrankaGrasp-v0", image_size=96, camera="workspace_wrist")
+    env.reset(seed=1000)
+    u = env.unwrapped
+    u.move_to(cube_pos(u) + [0.0, 0.0, 0.08])
+    u.move_to(cube_pos(u) + [0.0, 0.0, -0.007])
+    open_ = u.render_image().astype(int)
+    u.set_gripper(0.8)
+    u.step_physics(2 * u.substeps)
+    change = np.abs(u.render_image().astype(int) - open_).mean(axis=(0, 2))  # per column
+    assert change[64:].mean() > 5 * change[:64].mean(), (change[64:].mean(), change[:64].mean())
+    env.close()
+
+
+def test_a_randomised_camera_moves_the_workspace_camera_not_the_wrist_camera():
+    """Camera jitter moves cameras placed in the world only, with the same draws as before the wrist camera existed:
+    the workspace view of workspace_wrist jitters exactly as the workspace preset's does for the same seed."""
+    wrist = gym.make("FrankaReach-v0", image_size=96, camera="workspace_wrist", randomize="camera")
+    plain = gym.make("FrankaReach-v0", image_size=96, camera="workspace", randomize="camera")
+    nominal = gym.make("FrankaReach-v0", image_size=96, camera="workspace_wrist").unwrapped.model
+    wrist.reset(seed=5)
+    plain.reset(seed=5)
+    model = wrist.unwrapped.model
+    front, second = model.camera("front").id, model.camera(SECOND_CAMERA).id
+    assert not np.allclose(model.cam_pos[front], nominal.cam_pos[front])
+    assert np.allclose(model.cam_pos[front], plain.unwrapped.model.cam_pos[0])
+    assert np.allclose(model.cam_quat[front], plain.unwrapped.model.cam_quat[0])
+    assert np.allclose(model.cam_pos[second], nominal.cam_pos[second])
+    assert np.allclose(model.cam_quat[second], nominal.cam_quat[second])
+    assert model.cam_fovy[second] == nominal.cam_fovy[second]
+    wrist.close()
+    plain.close()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(below=CameraPreset((1, 0, 1), (0, 0, 0), 30.0), beside=CameraPreset((1, 0, 1), (0, 0, 0), 30.0),
+          beside_share=0.5), "below or beside"),
+    (dict(beside=CameraPreset((1, 0, 1), (0, 0, 0), 30.0)), "beside_share must lie in"),
+    (dict(beside=CameraPreset((1, 0, 1), (0, 0, 0), 30.0), beside_share=1.0), "beside_share must lie in"),
+    (dict(beside_share=0.3), "set beside too"),
+    (dict(up=(-1.0, 0.0, -1.0)), "parallel to its line of sight"),
+])
+def test_bad_camera_presets_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        CameraPreset((1, 0, 1), (0, 0, 0), 30.0, **kwargs)
+
+
+def test_pane_sizes_that_do_not_fit_are_refused():
+    side = CameraPreset((1, 0, 1), (0, 0, 0), 30.0)
+    assert CameraPreset((1, 0, 1), (0, 0, 0), 30.0, beside=side, beside_share=0.25).panes(64)[0] == [
+        ("front", 64, 48), (SECOND_CAMERA, 64, 16)]
+    with pytest.raises(ValueError, match="even image_size"):
+        CameraPreset((1, 0, 1), (0, 0, 0), 30.0, below=side).panes(63)
+    with pytest.raises(ValueError, match="leaves no pixels"):
+        CameraPreset((1, 0, 1), (0, 0, 0), 30.0, beside=side, beside_share=0.01).panes(32)
+
+
+def test_a_riding_camera_must_be_the_second_view_on_a_body_of_the_scene(monkeypatch):
+    riding = CameraPreset((0.05, 0.0, 0.0), (0.0, 0.0, 0.1), 60.0, mount="right_hand", up=(0.0, 1.0, 0.0))
+    monkeypatch.setitem(CAMERAS, "riding_first", riding)
+    with pytest.raises(ValueError, match="first view must be fixed"):
+        gym.make("FrankaReach-v0", image_size=64, camera="riding_first")
+    lost = CameraPreset((0.05, 0.0, 0.0), (0.0, 0.0, 0.1), 60.0, mount="no_such_body", up=(0.0, 1.0, 0.0))
+    monkeypatch.setitem(CAMERAS, "lost", CameraPreset((1, 0, 1), (0, 0, 0), 30.0, beside=lost, beside_share=0.5))
+    with pytest.raises(ValueError, match="no body of the scene"):
+        gym.make("FrankaReach-v0", image_size=64, camera="lost")

@@ -39,3 +39,48 @@ def test_f16_fake_camera_none_is_a_dropped_frame_and_float_is_not_cast():
         FakeCamera(lambda: None).read()
     frame = FakeCamera(lambda: np.full((64, 64, 3), 0.7)).read()
     assert frame.dtype == np.float64  # passed on unchanged; preprocess rejects it
+
+
+def test_crop_to_shape_keeps_the_centre_with_the_asked_aspect():
+    from hardware.camera import crop_to_shape
+
+    img = np.arange(100 * 200).reshape(100, 200, 1).repeat(3, axis=2).astype(np.uint8)
+    tall = crop_to_shape(img, 96, 32)  # 1:3 wide from a 2:1 frame: columns cropped
+    assert tall.shape == (100, 33, 3) and np.array_equal(tall, img[:, 83:116])
+    wide = crop_to_shape(img, 10, 40)  # 4:1 from 2:1: rows cropped
+    assert wide.shape == (50, 200, 3) and np.array_equal(wide, img[25:75])
+
+
+def test_side_by_side_camera_joins_the_panes_where_the_sim_does():
+    """Two cameras as one frame: each fills its pane (centre-cropped to the pane's shape), and the boundary falls on
+    the pane boundary of the sim preset once resized to the model's size (64 | 32 at 96 px)."""
+    from hardware.camera import SideBySideCamera
+
+    left = FakeCamera(lambda: np.full((480, 640, 3), 200, np.uint8))
+    right = FakeCamera(lambda: np.full((480, 640, 3), 20, np.uint8))
+    joined = SideBySideCamera([left, right], [64, 32], scale=5).read()
+    assert joined.shape == (480, 480, 3)
+    assert (joined[:, :320] == 200).all() and (joined[:, 320:] == 20).all()
+    small = preprocess(joined, 96)
+    assert (small[:, :64] == 200).all() and (small[:, 64:] == 20).all()
+
+
+def test_side_by_side_camera_refuses_bad_frames_and_closes_every_camera():
+    from hardware.camera import SideBySideCamera
+
+    closed = []
+
+    class Closing(FakeCamera):
+        def close(self):
+            closed.append(self)
+            raise RuntimeError("usb gone")
+
+    good = Closing(lambda: np.zeros((48, 64, 3), np.uint8))
+    with pytest.raises(ValueError, match="float64"):
+        SideBySideCamera([good, FakeCamera(lambda: np.zeros((48, 64, 3)))], [2, 1]).read()
+    with pytest.raises(ValueError, match="one pane width per camera"):
+        SideBySideCamera([good], [1])
+    pair = SideBySideCamera([good, Closing(lambda: np.zeros((48, 64, 3), np.uint8))], [2, 1])
+    with pytest.raises(RuntimeError, match="usb gone"):
+        pair.close()
+    assert len(closed) == 2

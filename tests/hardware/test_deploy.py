@@ -264,3 +264,29 @@ def test_deploy_hands_the_calibrated_camera_pose_to_a_camera_conditioned_model(t
     code, err = run_deploy(["--steps", "1", "--model", str(plain_model), "--camera-pose", str(calib),
                             "--out", str(tmp_path / "o")], capsys)
     assert code != 0 and "does not use the camera pose" in err[0]
+
+
+def test_deploy_joins_a_second_camera_for_a_two_view_model(tmp_path, capsys):
+    """A model trained on workspace_wrist (a wrist camera beside the workspace view) needs --second-camera, whose
+    frames are joined beside --camera's; a one-view model refuses it; both are one-line errors before the arm moves."""
+    import torch
+
+    from world_model.checkpoint import save_world_model
+    from world_model.model import WORLD_MODEL_CONFIGS, WorldModel
+
+    torch.manual_seed(0)
+    tiny = WorldModel(WORLD_MODEL_CONFIGS["sim_tiny"])
+    wrist_model = save_world_model(tiny, tmp_path / "wrist", metadata={"camera": "workspace_wrist"})
+    plain_model = save_world_model(tiny, tmp_path / "plain", metadata={"camera": "workspace"})
+    args = deploy.build_parser().parse_args(BASE_ARGS + ["--model", str(wrist_model), "--second-camera", "fake"])
+    camera = deploy.make_camera(args)
+    assert camera.read().shape == (320, 320, 3) and camera.widths == [215, 105]  # 43 + 21 px at 64 px, x5
+    camera.close()
+    deploy.main(BASE_ARGS + ["--steps", "1", "--model", str(wrist_model), "--second-camera", "fake",
+                             "--out", str(tmp_path / "run")])
+    assert final_log(tmp_path / "run")["status"] == "completed"
+    code, err = run_deploy(["--steps", "1", "--model", str(wrist_model), "--out", str(tmp_path / "o")], capsys)
+    assert code != 0 and len(err) == 1 and "--second-camera" in err[0], err
+    code, err = run_deploy(["--steps", "1", "--model", str(plain_model), "--second-camera", "fake",
+                            "--out", str(tmp_path / "o")], capsys)
+    assert code != 0 and len(err) == 1 and "trained on one view" in err[0], err

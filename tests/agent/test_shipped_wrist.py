@@ -1,0 +1,78 @@
+"""The shipped wrist-camera model ``sim_wrist`` (docs/manipulation.md "A wrist camera"): shipped with its camera
+(``workspace_wrist``: the workspace view and a hand-mounted camera side by side), weights stored in float16 and
+loaded as float32; its energy sees the fingers close on the cube (what the fixed-camera models miss), and, end to
+end, it grasps from image goals (slow)."""
+
+import gymnasium as gym
+import pytest
+import torch
+
+import envs  # noqa: F401
+from agent.energy import latent_energy
+from agent.eval import run_episode
+from agent.factory import make_agent, model_env_kwargs
+from agent.kinematics import integrate_sequence
+from agent.subgoals import SubgoalAgent, SubgoalConfig
+from envs.tasks import cube_pos
+from tests.agent.test_eval_camera import assert_make_agent_refused
+from world_model.checkpoint import read_world_model_metadata
+from world_model.pretrained import available_weights, load_pretrained, pretrained_path
+
+SEEDS = range(2000, 2006)  # not the README's evaluation seeds (1000-1049), not collection seeds (1000003+)
+
+
+def test_sim_wrist_is_shipped_with_its_camera_in_float16():
+    assert "sim_wrist" in available_weights()
+    assert model_env_kwargs("sim_wrist") == {"image_size": 96, "camera": "workspace_wrist"}
+    assert read_world_model_metadata(pretrained_path("sim_wrist"))["metadata"]["stored_dtype"] == "float16"
+    model = load_pretrained("sim_wrist")
+    assert model.config.image_size == 96
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+def test_sim_wrist_refuses_the_default_env():
+    assert_make_agent_refused("sim_wrist", "96 px")  # the default env: 64 px, front camera
+
+
+@torch.no_grad()
+def test_sim_wrist_energy_sees_the_fingers_close_on_the_cube():
+    """With the open fingers around the cube, closing them lowers the predicted energy to the "closed on the cube"
+    subgoal image clearly (~45% on seeds 1000-1019, benchmarks/gripper_energy.py; 1% for sim_multitask_distilled,
+    whose fixed camera shows the closure as a few pixels)."""
+    env = gym.make("FrankaGrasp-v0", **model_env_kwargs("sim_wrist"))
+    wm, u = load_pretrained("sim_wrist"), env.unwrapped
+    hold_close = torch.zeros(2, 1, 7)  # (commands, horizon 1, 7): no move, gripper held / closed fully
+    hold_close[1, 0, 6] = 0.75
+    try:
+        for seed in SEEDS[:3]:
+            _, info = env.reset(seed=seed)
+            grasp = [g["name"] for g in u.subgoal_info].index("grasp")
+            goal = wm.encode(info["subgoals"][grasp]["image"][None])[0]  # (N, D)
+            u.move_to(cube_pos(u) + [0.0, 0.0, 0.08])
+            u.move_to(cube_pos(u) + [0.0, 0.0, -0.007])  # as the expert's descent ends
+            state = torch.as_tensor(u.current_state(), dtype=torch.float32)
+            pred = wm.rollout(wm.encode(u.render_image()[None]), hold_close, integrate_sequence(state, hold_close))
+            hold, close = latent_energy(pred, goal).tolist()
+            assert close < 0.8 * hold, (seed, hold, close)
+    finally:
+        env.close()
+
+
+@pytest.mark.slow
+def test_sim_wrist_grasps_from_image_goals():
+    """End to end, with the settings of its README row (MPPI, subgoals with waypoints every 10 cm, three gripper
+    levels), the shipped model grasps on fixed seeds."""
+    env = gym.make("FrankaGrasp-v0", **model_env_kwargs("sim_wrist"), waypoint_spacing=0.1)
+    try:
+        learned = make_agent("learned", env, "mppi", {"gripper_discrete": True}, "sim_wrist", seed=SEEDS[0],
+                             bf16=False)  # the planner seeded as `vjepa-eval seed=2000` seeds it
+        agent = SubgoalAgent(learned, SubgoalConfig(steps_per_subgoal=12, plateau_patience=2))
+        results = [run_episode(env, agent, s, env.spec.max_episode_steps, None) for s in SEEDS]
+    finally:
+        env.close()
+    wins = sum(r.success for r in results)
+    # Per episode it grasps about half the time (27 of seeds 1000-1049 in the README; 4 of these 6 on the
+    # development CPU, where a planner seeded with 0 instead grasped fewer than 3 of them), so "at least half of a few
+    # seeds" would fail by chance on other CPUs; 2 of 6 leaves room for chance, while a broken model or camera grasps
+    # none (the random agent 0/50). What tells this model from the fixed-camera one is the energy test above.
+    assert wins >= 2, [(r.seed, r.success, round(r.final_distance, 3)) for r in results]
