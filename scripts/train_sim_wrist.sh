@@ -10,10 +10,10 @@
 # Wall times on the 2-core development machine (AMD EPYC, AVX2), estimated from shorter runs: collection ~5 min per
 # seed's 606 episodes on one core (~35 min for all seven; JOBS=2 runs two at once), fine-tuning ~9 s per step at
 # batch 256 with 2 threads (~4 hours; 1.1 s per step at batch 32 was measured).
-# Shipped as world_model/weights/sim_wrist with its weights stored in float16 (the .json records it):
+# Shipped as world_model/weights/sim_wrist with its weights stored in float16 (metadata.stored_dtype says so):
 #   python3 -c "import torch; from world_model.checkpoint import *; m = load_world_model('runs/sim_wrist/model');
-#     save_world_model(m, 'world_model/weights/sim_wrist', read_world_model_metadata('runs/sim_wrist/model')
-#     ['metadata'], dtype=torch.float16)"
+#     meta = read_world_model_metadata('runs/sim_wrist/model')['metadata'];
+#     save_world_model(m, 'world_model/weights/sim_wrist', {**meta, 'stored_dtype': 'float16'}, dtype=torch.float16)"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
