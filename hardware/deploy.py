@@ -216,12 +216,15 @@ def open_camera(name: str):
 
 def model_panes(model: str) -> list[int]:
     """Pane widths (px, at the model's image size) of the camera preset ``model`` was trained on: one for a single
-    view; ValueError for views stacked one above the other (not supported on the robot)."""
+    view (also for a camera that is no sim preset, e.g. a lab's own); ValueError for views stacked one above the
+    other (not supported on the robot)."""
     from agent.factory import model_view, resolve_model_path
-    from envs.scene import camera_preset
+    from envs.scene import CAMERAS
 
     size, camera = model_view(resolve_model_path(model))
-    panes, axis = camera_preset(camera).panes(size)
+    if camera not in CAMERAS:
+        return [size]
+    panes, axis = CAMERAS[camera].panes(size)
     if len(panes) > 1 and axis == 0:
         raise ValueError(f"model {model!r} was trained on camera preset {camera!r}, whose two views are stacked one "
                          "above the other: not supported on the robot (side-by-side presets are)")

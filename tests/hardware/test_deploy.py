@@ -278,6 +278,10 @@ def test_deploy_joins_a_second_camera_for_a_two_view_model(tmp_path, capsys):
     tiny = WorldModel(WORLD_MODEL_CONFIGS["sim_tiny"])
     wrist_model = save_world_model(tiny, tmp_path / "wrist", metadata={"camera": "workspace_wrist"})
     plain_model = save_world_model(tiny, tmp_path / "plain", metadata={"camera": "workspace"})
+    lab_model = save_world_model(tiny, tmp_path / "lab", metadata={"camera": "lab_exterior"})  # no sim preset
+    assert deploy.model_panes(str(lab_model)) == [64] and deploy.model_panes(str(wrist_model)) == [43, 21]
+    with pytest.raises(ValueError, match="stacked one above the other"):
+        deploy.model_panes(str(save_world_model(tiny, tmp_path / "two", metadata={"camera": "twoview"})))
     args = deploy.build_parser().parse_args(BASE_ARGS + ["--model", str(wrist_model), "--second-camera", "fake"])
     camera = deploy.make_camera(args)
     assert camera.read().shape == (320, 320, 3) and camera.widths == [215, 105]  # 43 + 21 px at 64 px, x5
