@@ -21,10 +21,19 @@ GRIPPER_RANGE = (-0.5, 1.5)
 
 def centre_crop_square(image: np.ndarray) -> np.ndarray:
     """The largest centred square of an (H, W, C) image (the image itself if already square)."""
+    return crop_to_shape(image, 1, 1)
+
+
+def crop_to_shape(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The largest centred crop of ``image`` (H, W, C) with the aspect ratio ``height`` : ``width``."""
     h, w = image.shape[:2]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    return image[top:top + side, left:left + side]
+    if h * width > w * height:  # too tall: crop rows
+        rows = max(1, round(w * height / width))
+        top = (h - rows) // 2
+        return image[top:top + rows]
+    cols = max(1, round(h * width / height))
+    left = (w - cols) // 2
+    return image[:, left:left + cols]
 
 
 def check_image(image: Any, name: str = "obs['image']") -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Callable, Protocol, Sequence
 import cv2
 import numpy as np
 
-from agent.observation import centre_crop_square  # the same crop the agent applies to non-square images
+from agent.observation import centre_crop_square, crop_to_shape  # the agent's crops of non-square images
 
 
 class CameraError(RuntimeError):
@@ -128,18 +128,6 @@ class FakeCamera:
 
     def close(self) -> None:
         pass
-
-
-def crop_to_shape(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """The largest centred crop of ``image`` (H, W, 3) with the aspect ratio ``height`` : ``width``."""
-    h, w = image.shape[:2]
-    if h * width > w * height:  # too tall: crop rows
-        rows = max(1, round(w * height / width))
-        top = (h - rows) // 2
-        return image[top:top + rows]
-    cols = max(1, round(h * width / height))
-    left = (w - cols) // 2
-    return image[:, left:left + cols]
 
 
 class SideBySideCamera:

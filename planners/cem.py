@@ -28,7 +28,8 @@ class CEMConfig:
         (planners.bounded.with_gripper_deadband; every planner has it). Small indifferent commands would otherwise
         add up: the env clips the gripper's closure to [0, 1], so once closed only the opening ones act.
     gripper_discrete: gripper commands are snapped to the lower bound (open fully), 0 (hold) or the upper bound
-        (close fully), in every sample and in the returned plan (planners.bounded.with_gripper_discrete; every planner has it).
+        (close fully), in every sample and in the returned plan (planners.bounded.with_gripper_discrete; every
+        planner has it).
     warm_start: shift the previous mean by one step at the next call (MPC); reset() forgets it.
 
     Budget savers (all off by default, i.e. the paper's CEM):

@@ -17,9 +17,9 @@ _POSITIVE = ("init_std", "min_std", "max_std", "temperature")
 # float fields that must be >= 0
 _NON_NEGATIVE = ("gripper_deadband",)
 # float fields that must lie in [0, 1)
+_FRACTIONS = ("momentum", "momentum_mean", "momentum_std", "gripper_momentum_mean", "gripper_momentum_std")
 # fields that must be real bools
 _BOOLS = ("gripper_discrete", "warm_start", "keep_elites")
-_FRACTIONS = ("momentum", "momentum_mean", "momentum_std", "gripper_momentum_mean", "gripper_momentum_std")
 
 
 def _is_int(value: Any) -> bool:

@@ -29,6 +29,7 @@ STEADY="energy.all_frames=true planner_overrides={horizon:3,gripper_init_std:0.2
 WP="subgoal_waypoint_spacing=0.1"  # session 13: waypoint images every <= ~10 cm of the expert's free-space moves
 G02="planner_overrides={gripper_init_std:0.2}"  # a steady gripper (session 8) with the default horizon
 DISC="planner_overrides={gripper_discrete:true}"  # session 14: gripper commands only open fully, hold or close fully
+WP_DISC="planner=mppi $SUB $WP $DISC label=$AGENT+mppi+subgoals+wp0.1+disc"  # the *_disc grasp/pick-and-place rows
 runs=(
   "reach_cem tasks=[FrankaReach-v0] planner=cem label=$AGENT+cem
    variants=[nominal,lighting,colors,camera,distractors,noise,all,far_goals]"
@@ -50,18 +51,13 @@ runs=(
   "grasp_mppi_waypoints tasks=[FrankaGrasp-v0] planner=mppi $SUB $WP label=$AGENT+mppi+subgoals+wp0.1
    variants=[nominal,lighting,camera]"
   "pp_mppi_waypoints tasks=[FrankaPickPlace-v0] planner=mppi $SUB $WP label=$AGENT+mppi+subgoals+wp0.1"
-  "grasp_mppi_waypoints_disc tasks=[FrankaGrasp-v0] planner=mppi $SUB $WP $DISC
-   label=$AGENT+mppi+subgoals+wp0.1+disc"
+  "grasp_mppi_waypoints_disc tasks=[FrankaGrasp-v0] $WP_DISC"
   "rwo_cem_disc tasks=[FrankaReachWithObject-v0] planner=cem $DISC label=$AGENT+cem+disc"
-  "pp_mppi_waypoints_disc tasks=[FrankaPickPlace-v0] planner=mppi $SUB $WP $DISC
-   label=$AGENT+mppi+subgoals+wp0.1+disc"
+  "pp_mppi_waypoints_disc tasks=[FrankaPickPlace-v0] $WP_DISC"
   "reach_cem_axes tasks=[FrankaReach-v0] planner=cem label=$AGENT+cem variants=[nominal,lighting,camera,all]"
-  "grasp_disc_camera tasks=[FrankaGrasp-v0] planner=mppi $SUB $WP $DISC label=$AGENT+mppi+subgoals+wp0.1+disc
-   variants=[camera]"
-  "grasp_disc_all tasks=[FrankaGrasp-v0] planner=mppi $SUB $WP $DISC label=$AGENT+mppi+subgoals+wp0.1+disc
-   variants=[all]"
-  "grasp_disc_lighting tasks=[FrankaGrasp-v0] planner=mppi $SUB $WP $DISC label=$AGENT+mppi+subgoals+wp0.1+disc
-   variants=[lighting]"
+  "grasp_disc_camera tasks=[FrankaGrasp-v0] $WP_DISC variants=[camera]"
+  "grasp_disc_all tasks=[FrankaGrasp-v0] $WP_DISC variants=[all]"
+  "grasp_disc_lighting tasks=[FrankaGrasp-v0] $WP_DISC variants=[lighting]"
   "reach_rwo_cem_g02 tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=cem $G02 label=$AGENT+cem+g02
    variants=[nominal,lighting,colors,camera,distractors,noise,all]"
 )

@@ -175,5 +175,6 @@ for name in $RUNS; do
   [ -f $run/model.safetensors ] || python3 -m training.export $run $run/model >> $R/train_$name.log 2>&1
   cp $run/model.safetensors "$DEST/ft_$name.safetensors"; cp $run/model.json "$DEST/ft_$name.json"
 done
+trap - EXIT  # from here on the logs are returned once, below
 return_logs
 ls -la "$DEST"; cat $R/collect.txt $R/sizing.txt; tail -n 3 $R/*.tail
