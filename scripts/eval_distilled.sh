@@ -11,9 +11,10 @@
 # 13's (docs/manipulation.md "A perfect predictor, and the first 20 cm of a grasp"); MODEL=sim_multitask
 # ROWS=grasp_cem_waypoints_g02 runs one on the other multi-task model. The *disc rows are session 14's
 # (docs/manipulation.md "The gripper the predictor does not see"; AGENT=energy_oracle EPISODES=20 for its perfect-
-# predictor row, MODEL=<fine-tuned model> for the fine-tune's). MODEL=sim_wrist runs session 15's wrist-camera model
-# (docs/manipulation.md "A wrist camera"): ROWS="grasp_mppi_waypoints_disc pp_mppi_waypoints_disc reach_cem_axes
-# rwo_cem_disc grasp_disc_camera grasp_disc_all grasp_disc_lighting" are its rows.
+# predictor row, MODEL=<fine-tuned model> for the fine-tune's). MODEL=sim_wrist runs the wrist-camera model
+# (docs/manipulation.md "A wrist camera"; session 16's weights since then): ROWS="grasp_mppi_waypoints_disc
+# pp_mppi_waypoints_disc reach_cem_axes rwo_cem_disc grasp_disc_camera grasp_disc_all grasp_disc_lighting" were
+# session 15's rows, "grasp_disc_p1 pp_disc_p1" session 16's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
@@ -30,6 +31,9 @@ WP="subgoal_waypoint_spacing=0.1"  # session 13: waypoint images every <= ~10 cm
 G02="planner_overrides={gripper_init_std:0.2}"  # a steady gripper (session 8) with the default horizon
 DISC="planner_overrides={gripper_discrete:true}"  # session 14: gripper commands only open fully, hold or close fully
 WP_DISC="planner=mppi $SUB $WP $DISC label=$AGENT+mppi+subgoals+wp0.1+disc"  # the *_disc grasp/pick-and-place rows
+# session 16: the same with a subgoal switched after one step without progress (plateau patience 1, chosen on grasp
+# seeds 3000-3029: docs/manipulation.md "The wrist model's encoder, distilled")
+WP_DISC_P1="planner=mppi ${SUB/patience=2/patience=1} $WP $DISC label=$AGENT+mppi+subgoals+wp0.1+disc+p1"
 runs=(
   "reach_cem tasks=[FrankaReach-v0] planner=cem label=$AGENT+cem
    variants=[nominal,lighting,colors,camera,distractors,noise,all,far_goals]"
@@ -58,6 +62,8 @@ runs=(
   "grasp_disc_camera tasks=[FrankaGrasp-v0] $WP_DISC variants=[camera]"
   "grasp_disc_all tasks=[FrankaGrasp-v0] $WP_DISC variants=[all]"
   "grasp_disc_lighting tasks=[FrankaGrasp-v0] $WP_DISC variants=[lighting]"
+  "grasp_disc_p1 tasks=[FrankaGrasp-v0] $WP_DISC_P1"
+  "pp_disc_p1 tasks=[FrankaPickPlace-v0] $WP_DISC_P1"
   "reach_rwo_cem_g02 tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=cem $G02 label=$AGENT+cem+g02
    variants=[nominal,lighting,colors,camera,distractors,noise,all]"
 )

@@ -21,5 +21,6 @@ _wrap() {  # COMMAND MODULE FUNCTION: a console script of pyproject.toml
 _wrap vjepa-eval agent.cli main
 _wrap vjepa-collect training.cli collect_main
 _wrap vjepa-posttrain training.cli posttrain_main
+_wrap vjepa-distill training.cli distill_main
 chmod +x /tmp/venv/bin/*
 export VENV=/tmp/venv PATH=/tmp/venv/bin:$PATH

@@ -22,6 +22,20 @@
 # shipped encoder:
 #   wrist:      new mixed_axes play data (seeds 51..);
 #   wrist_flip: the same data plus as much again with gripper_flip_prob=$FLIP (seeds 61..).
+# EXPERIMENT=wrist_distill (docs/manipulation.md "The wrist model's encoder, distilled", session 16): the encoder of
+# DISTILL_FROM (session 15's sim_wrist then; it is no longer shipped: name its file, runs/sim_wrist/model16 of
+# scripts/train_sim_wrist.sh, in DISTILL_FROM and INIT and carry it, or the shipped, already distilled sim_wrist is
+# used) distilled on paired workspace_wrist frames (every episode randomised, each frame stored with its nominal
+# twin; seeds 101..; session 16's call used 71-85, overlapping wplay's 81..: see scripts/train_sim_wrist.sh),
+# collected first on all but one core until PAIRS_S, so that the wrist view too sees a randomised scene as the
+# nominal one; then two fine-tunes of INIT's predictor on new workspace_wrist play data (seeds 81.., collected
+# while the encoder is distilled) plus the paired episodes:
+#   wdist:    on the distilled encoder's latents (session 16: the shipped sim_wrist);
+#   wcontrol: on ENCODER's latents (sim_multitask_distilled's, as session 15's sim_wrist: the control, as much
+#             fine-tuning without the distillation).
+#   It returns the distilled encoder too (encoder_wdist.pt, invariance_wdist.json). Steps: STEPS (no probe: the
+#   probe's second load and encode cost ~90 s of the call); a run cut by the time limit is exported from its last
+#   checkpoint (every 250 steps).
 # In all, 75% of the episodes are randomised (each axis in half of those), 25% show the nominal scene.
 # Needs, carried with the repo, what scripts/gpu_machine_env.sh installs. The number of training steps is sized to
 # the time left: PROBE steps are timed first (both runs side by side), then both runs resume to the largest multiple
@@ -40,6 +54,9 @@ EPISODES=${EPISODES:-1000}     # episodes per collecting process (each stops at 
 PROCS=${PROCS:-7}              # collecting processes per dataset (2 x 7 on 16 cores)
 COLLECT_S=${COLLECT_S:-200}    # seconds after the start at which collection stops
 END_S=${END_S:-530}            # seconds after the start by which training must end
+PAIRS_S=${PAIRS_S:-75}         # wrist_distill: paired collection ends, play collection and distillation start
+DISTILL_END_S=${DISTILL_END_S:-200}  # wrist_distill: the distillation must end by then
+DISTILL_STEPS=${DISTILL_STEPS:-1500}
 PROBE=${PROBE:-300}            # steps timed to size the runs
 MIN_STEPS=${MIN_STEPS:-1500}; STEP_UNIT=${STEP_UNIT:-500}
 BATCH=${BATCH:-256}; LR=${LR:-0.0004}; WARMUP=${WARMUP:-200}; DECAY=${DECAY:-1000}
@@ -54,12 +71,16 @@ case $EXPERIMENT in
   wrist) DATASETS="wrist wflip"; RUNS="wrist wrist_flip"; CAMERA=workspace_wrist
     ENCODER=${ENCODER:-/tmp/sim_multitask_distilled_encoder.pt}
     INIT=${INIT:-world_model/weights/sim_multitask_distilled} ;;
-  *) echo "unknown EXPERIMENT=$EXPERIMENT (wide_camera | gripper_flip | wrist)" >&2; exit 2 ;;
+  wrist_distill) DATASETS="wplay"; PAIRS=wpairs; RUNS="wdist wcontrol"; CAMERA=workspace_wrist
+    ENCODER=${ENCODER:-/tmp/sim_multitask_distilled_encoder.pt}; INIT=${INIT:-world_model/weights/sim_wrist}
+    DISTILL_FROM=${DISTILL_FROM:-sim_wrist}; STEPS=${STEPS:-2000}; CKPT=${CKPT:-250} ;;
+  *) echo "unknown EXPERIMENT=$EXPERIMENT (wide_camera | gripper_flip | wrist | wrist_distill)" >&2; exit 2 ;;
 esac
-CAMERA=${CAMERA:-workspace}
+CKPT=${CKPT:-500}  # checkpoint every CKPT steps (wrist_distill: 250)
+CAMERA=${CAMERA:-workspace}; PAIRS=${PAIRS:-}; DISTILL_FROM=${DISTILL_FROM:-}; STEPS=${STEPS:-}
 # the encoder of a shipped model is exported on the machine rather than carried: the working tree that travels is
 # limited to 64 MiB, and the tracked files (shipped weights included) with the carried wheels come close to it
-case $EXPERIMENT in gripper_flip|wrist) ENCODER_FROM=sim_multitask_distilled ;; *) ENCODER_FROM= ;; esac
+case $EXPERIMENT in gripper_flip|wrist|wrist_distill) ENCODER_FROM=sim_multitask_distilled ;; *) ENCODER_FROM= ;; esac
 # collect_args DATASET: the seed offset and the vjepa-collect overrides of one dataset
 collect_args() {
   case $1 in
@@ -69,11 +90,17 @@ collect_args() {
     flip) echo "40 randomize=mixed_axes gripper_flip_prob=$FLIP" ;;
     wrist) echo "50 randomize=mixed_axes" ;;
     wflip) echo "60 randomize=mixed_axes gripper_flip_prob=$FLIP" ;;
+    wpairs) echo "100 randomize=mixed_axes nominal_frames=true twin_keeps_camera=true" ;;
+    wplay) echo "80 randomize=mixed_axes" ;;
   esac
 }
+# randomised share of a dataset's episodes (paired data: all, each axis in half of them)
+fraction() { case $1 in wpairs) echo 1.0 ;; *) echo 0.75 ;; esac; }
 # train_sets RUN: the datasets a fine-tune trains on
 train_sets() { case $1 in control) echo mixed ;; gripper) echo "mixed flip" ;; wrist_flip) echo "wrist wflip" ;;
-  *) echo "$1" ;; esac; }
+  wdist|wcontrol) echo "wplay wpairs" ;; *) echo "$1" ;; esac; }
+# encoder_of RUN: the frozen encoder a fine-tune trains on
+encoder_of() { case $1 in wdist) echo "$R/distill/encoder.pt" ;; *) echo "$ENCODER" ;; esac; }
 source scripts/gpu_machine_env.sh  # SETUP=0: no installing
 if [ ! -f "$ENCODER" ]; then
   [ -n "$ENCODER_FROM" ] || { echo "no encoder at $ENCODER (carry it)" >&2; exit 3; }
@@ -84,7 +111,8 @@ R=outputs/gpu_train_runs; D=data/gpu_train; mkdir -p $R $D
 return_logs() {
   find $R -name '*.log' -exec sh -c '{ tr "\r" "\n" < "$1" | grep -v "it/s"; tr "\r" "\n" < "$1" | tail -1; } \
     | tail -40 > "$1.tail"' _ {} \;
-  tar -czf "$DEST/logs.tar.gz" $R/*.txt $R/*.tail $R/*.sizing $R/ft_*/log.jsonl $R/ft_*/config.json 2>/dev/null
+  tar -czf "$DEST/logs.tar.gz" $R/*.txt $R/distill/log.jsonl $R/*.tail $R/*.sizing $R/ft_*/log.jsonl \
+    $R/ft_*/config.json 2>/dev/null
 }
 trap return_logs EXIT
 { nvidia-smi --query-gpu=name,memory.total --format=csv,noheader; nproc; python3 --version; } > $R/device.txt 2>&1
@@ -101,26 +129,57 @@ if ! render_probe >> $R/device.txt 2>&1; then
 fi
 cat $R/device.txt
 
-# 1. Collection: PROCS processes per dataset, seeds 21.., 31.., 41.., 51.. or 61.. (resets 21000063+, disjoint from
-#    every other dataset and from the evaluation seeds), one core each, until COLLECT_S.
-for name in $DATASETS; do
-  read -r seed0 overrides <<< "$(collect_args $name)"
-  for p in $(seq 1 "$PROCS"); do
+# 1. Collection: PROCS processes per dataset, seeds 21.., 31.., 41.., 51.., 61.., 81.. or 101.. (resets 21000063+,
+#    disjoint from every other dataset and from the evaluation seeds), one core each, until COLLECT_S (paired data
+#    first, until PAIRS_S).
+collect_set() {  # DATASET PROCESSES UNTIL_S: collecting processes in the background
+  local name=$1 procs=$2 until=$3 seed0 overrides p
+  read -r seed0 overrides <<< "$(collect_args "$name")"
+  for p in $(seq 1 "$procs"); do
     # shellcheck disable=SC2086  # word splitting of the overrides is intended
-    timeout -k 10 $((COLLECT_S - $(elapsed))) vjepa-collect task=mixed out_dir=$D/${name}_$p episodes="$EPISODES" \
-      steps=30 image_size=96 camera=$CAMERA $overrides randomize_fraction=0.75 expert_fraction=0.8 \
-      expert_noise=0.3 seed=$((seed0 + p)) > $R/collect_${name}_$p.log 2>&1 &
+    timeout -k 10 $((until - $(elapsed))) vjepa-collect task=mixed out_dir=$D/${name}_$p episodes="$EPISODES" \
+      steps=30 image_size=96 camera=$CAMERA $overrides randomize_fraction="$(fraction "$name")" \
+      expert_fraction=0.8 expert_noise=0.3 seed=$((seed0 + p)) > $R/collect_${name}_$p.log 2>&1 &
   done
-done
+}
+if [ -n "$PAIRS" ]; then  # paired data first, on all but one core: the distillation needs it before the rest
+  collect_set "$PAIRS" "${PAIR_PROCS:-15}" "$PAIRS_S"
+fi
 # no episode within FIRST_S seconds: stop with the collectors' logs rather than train on nothing
-episodes() { find $D -maxdepth 2 -name 'episode_*' ! -name '*.tmp' | wc -l; }
+episodes() { find $D -maxdepth 2 -type d -name 'episode_*' ! -name '*.tmp' | wc -l; }
 while [ "$(episodes)" = 0 ] && [ "$(elapsed)" -lt "${FIRST_S:-90}" ]; do sleep 5; done
 if [ "$(episodes)" = 0 ]; then
   echo "no episode by $(elapsed) s: stopping" | tee $R/collect.txt; pkill -9 -f vjepa-collect; pkill -9 -f collect_main
   tail -n 20 $R/collect_*.log; exit 3
 fi
+if [ -n "$PAIRS" ]; then
+  wait
+  # one directory for vjepa-distill: links to every process's episodes, renumbered
+  mkdir -p $D/pairs_all
+  for dir in $D/"$PAIRS"_*; do
+    p=${dir##*_}
+    for ep in "$dir"/episode_*; do
+      [ -d "$ep" ] || continue; i=${ep##*episode_}; ln -s "$PWD/$ep" $D/pairs_all/episode_$p$i
+    done
+  done
+  echo "paired episodes by $(elapsed) s: $(find $D/pairs_all -maxdepth 1 -name 'episode_*' | wc -l)" | tee $R/pairs.txt
+fi
+for name in $DATASETS; do collect_set "$name" "$PROCS" "$COLLECT_S"; done
+if [ -n "$DISTILL_FROM" ]; then  # on the GPU while the play data is collected; cut by the time limit, the run
+  # resumes from its last checkpoint with steps lowered to it (the encoder of that step is kept)
+  distill_args=(model=$DISTILL_FROM data_dir=$D/pairs_all out_dir=$R/distill batch_size=64 lr=0.0002
+    warmup="${DISTILL_WARMUP:-100}" decay="${DISTILL_DECAY:-400}" val_episodes="${VAL_EPISODES:-50}"
+    ckpt_every="${DISTILL_CKPT:-250}" threads=1 device="$DEVICE")
+  { timeout -k 10 $((DISTILL_END_S - $(elapsed))) vjepa-distill "${distill_args[@]}" steps="$DISTILL_STEPS" \
+      > $R/distill.log 2>&1
+    if [ ! -f $R/distill/encoder.pt ] && [ -f $R/distill/last.pt ]; then
+      last=$(python3 -c "import torch; print(torch.load('$R/distill/last.pt', weights_only=False)['step'])")
+      echo "cut at the time limit: ending at step $last" >> $R/distill.log
+      vjepa-distill "${distill_args[@]}" steps="$last" >> $R/distill.log 2>&1
+    fi; } &
+fi
 wait
-echo "collected by $(elapsed) s: $(find $D -maxdepth 2 -name 'episode_*' ! -name '*.tmp' | wc -l) episodes" \
+echo "collected by $(elapsed) s: $(episodes) episodes" \
   | tee $R/collect.txt
 
 # 2. Training. posttrain RUN STEPS [overrides]: one fine-tune on every dataset of the run (train_sets) that holds
@@ -133,11 +192,21 @@ posttrain() {
   done
   local extra; extra=$(IFS=,; echo "${dirs[*]:1}")
   vjepa-posttrain data_dir="${dirs[0]}" "extra_data_dirs=[$extra]" out_dir="$R/ft_$name" model=sim_tiny96 \
-    encoder_checkpoint="$ENCODER" init_model="$INIT" steps="$steps" batch_size="$BATCH" lr="$LR" warmup="$WARMUP" \
-    decay="$DECAY" ckpt_every=500 threads=4 device="$DEVICE" "$@"
+    encoder_checkpoint="$(encoder_of "$name")" init_model="$INIT" steps="$steps" batch_size="$BATCH" lr="$LR" \
+    warmup="$WARMUP" decay="$DECAY" ckpt_every="$CKPT" threads=4 device="$DEVICE" "$@"
 }
-export D R ENCODER INIT BATCH LR WARMUP DECAY DEVICE FLIP
-export -f posttrain train_sets
+export D R ENCODER INIT BATCH LR WARMUP DECAY DEVICE FLIP CKPT
+export -f posttrain train_sets encoder_of
+if [ -n "$STEPS" ]; then  # fixed steps, no probe
+  [ -z "$DISTILL_FROM" ] || [ -f $R/distill/encoder.pt ] || { echo "no distilled encoder" | tee -a $R/collect.txt
+    tail -n 20 $R/distill.log; exit 3; }
+  for name in $RUNS; do
+    timeout -k 10 $((END_S - $(elapsed))) bash -c 'posttrain "$0" "$1"' $name "$STEPS" \
+      > $R/train_$name.log 2>&1 &
+  done
+  wait
+  echo "steps=$STEPS (fixed); trained by $(elapsed) s" | tee $R/sizing.txt
+else
 start=$(elapsed)
 for name in $RUNS; do
   timeout -k 10 $((END_S - $(elapsed))) bash -c 'posttrain "$0" "$1" "$2"' $name "$MIN_STEPS" stop_after="$PROBE" \
@@ -168,6 +237,7 @@ for name in $RUNS; do
 done
 wait
 echo "trained by $(elapsed) s" | tee -a $R/sizing.txt
+fi
 
 # 3. Return the models (a run stopped by the time limit is exported from its last checkpoint) and the logs.
 for name in $RUNS; do
@@ -175,6 +245,9 @@ for name in $RUNS; do
   [ -f $run/model.safetensors ] || python3 -m training.export $run $run/model >> $R/train_$name.log 2>&1
   cp $run/model.safetensors "$DEST/ft_$name.safetensors"; cp $run/model.json "$DEST/ft_$name.json"
 done
+if [ -n "$DISTILL_FROM" ]; then
+  cp $R/distill/encoder.pt "$DEST/encoder_wdist.pt"; cp $R/distill/invariance.json "$DEST/invariance_wdist.json"
+fi
 trap - EXIT  # from here on the logs are returned once, below
 return_logs
 ls -la "$DEST"; cat $R/collect.txt $R/sizing.txt; tail -n 3 $R/*.tail

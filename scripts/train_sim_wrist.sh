@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
-# The shipped sim_wrist world model (docs/manipulation.md "A wrist camera"), on the CPU: the frozen encoder and the
-# predictor of the shipped sim_multitask_distilled, the predictor fine-tuned on play data seen through
-# camera=workspace_wrist (the workspace view, and beside it a camera riding on the hand). Session 15 trained it on a
-# lent GPU in one call (`EXPERIMENT=wrist bash scripts/train_on_gpu_machine.sh`, run "wrist": 4240 episodes from
-# seeds 51-57, 1500 steps at batch 256 under bf16 autocast, ~2 minutes); these are the same steps on the CPU, with
-# the same seeds, episode counts and schedule (fp32). Every step resumes if killed; rerunning skips what is done.
-# A dry run: OUT=/tmp/wrist_dry DATA=/tmp/wrist_dry/data EPISODES=2 STEPS=4 BATCH=4 WARMUP=1 \
-#   DECAY=1 bash scripts/train_sim_wrist.sh
-# Wall times on the 2-core development machine (AMD EPYC, AVX2), estimated from shorter runs: collection ~5 min per
-# seed's 606 episodes on one core (~35 min for all seven; JOBS=2 runs two at once), fine-tuning ~9 s per step at
-# batch 256 with 2 threads (~4 hours; 1.1 s per step at batch 32 was measured).
-# Shipped as world_model/weights/sim_wrist with its weights stored in float16 (metadata.stored_dtype says so):
-#   python3 -c "import torch; from world_model.checkpoint import *; m = load_world_model('runs/sim_wrist/model');
-#     meta = read_world_model_metadata('runs/sim_wrist/model')['metadata'];
-#     save_world_model(m, 'world_model/weights/sim_wrist', {**meta, 'stored_dtype': 'float16'}, dtype=torch.float16)"
+# The shipped sim_wrist world model (docs/manipulation.md "A wrist camera" and "The wrist model's encoder, distilled"),
+# on the CPU. Two stages, each made on a lent GPU in one call and written here as the same steps on the CPU, with the
+# same seeds, episode counts and schedules (fp32 here; bf16 autocast there, so the weights will not be bit-equal):
+#   steps 1-3 (session 15, `EXPERIMENT=wrist bash scripts/train_on_gpu_machine.sh`, run "wrist"): the frozen encoder
+#     and the predictor of the shipped sim_multitask_distilled, the predictor fine-tuned on play data seen through
+#     camera=workspace_wrist (the workspace view, and beside it a camera riding on the hand): 4240 episodes from
+#     seeds 51-57, 1500 steps at batch 256. Its float16 copy was session 15's shipped sim_wrist ($OUT/model16).
+#   steps 4-7 (session 16, `EXPERIMENT=wrist_distill`, run "wdist"): that model's encoder distilled on 1750 paired
+#     workspace_wrist episodes (every one randomised, each frame stored with its nominal twin; seeds 71-85) so that
+#     the wrist view too sees a randomised scene as the nominal one (1500 steps at batch 64), then its predictor
+#     fine-tuned on the distilled encoder's latents of 5042 new play episodes (seeds 81-94) plus the paired ones
+#     (2000 steps at batch 256). The seeds 81-85 of both sets were used in that call: the first 110-124 play
+#     episodes of each of those seeds repeat a paired episode's trajectory (same resets and actions, other scene
+#     randomisation): ~580 of the 6792 episodes. Kept here as run; the GPU script now uses seeds 101.. for pairs.
+# Every step resumes if killed; rerunning skips what is done.
+# A dry run: OUT=/tmp/wrist_dry DATA=/tmp/wrist_dry/data EPISODES=2 STEPS=4 BATCH=4 WARMUP=1 DECAY=1 DRY=1 \
+#   bash scripts/train_sim_wrist.sh   (DRY=1: steps 4-7 on two collections of 3 episodes each, 4 steps each)
+# Wall times on the 2-core development machine (AMD EPYC, AVX2), estimated from shorter runs: play collection ~5 min
+# per 606 episodes on one core (~35 min for seeds 51-57, ~40 min for 81-94; JOBS=2 runs two at once), paired
+# collection ~2x as long per episode (~35 min), distillation 1.8 steps/s (~14 min), fine-tuning ~9 s per step at
+# batch 256 with 2 threads (~4 hours for step 3, ~5 hours for step 7).
+# SHIP=1 stores step 7's model as world_model/weights/sim_wrist with its weights in float16 (metadata.stored_dtype
+# says so); the shipped file also records the distillation (metadata.encoder_distillation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
@@ -41,10 +49,74 @@ for s in 51 52 53 54 55 56 57; do
   if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
 done
 wait
-# 3. Fine-tune the shipped predictor on all seven (lr 4e-4, warmup 200, decay over the last 1000 steps).
+# 3. Fine-tune sim_multitask_distilled's predictor on all seven (lr 4e-4, warmup 200, decay over the last 1000 steps).
 extra=$(printf "${DATA}_%s," 52 53 54 55 56 57)
 vjepa-posttrain data_dir="${DATA}_51" "extra_data_dirs=[${extra%,}]" out_dir="$OUT" model=sim_tiny96 \
   encoder_checkpoint="$OUT/encoder.pt" init_model=world_model/weights/sim_multitask_distilled steps="$STEPS" \
   batch_size="$BATCH" lr=0.0004 warmup="$WARMUP" decay="$DECAY" \
   ckpt_every=50 threads=2
-echo "model: $OUT/model (.safetensors + .json)"
+fp16_copy() {  # SRC DEST: the float16 copy of a model (what is shipped)
+  python3 -c "import sys, torch; from world_model.checkpoint import *; m = load_world_model(sys.argv[1]);
+meta = read_world_model_metadata(sys.argv[1])['metadata'];
+save_world_model(m, sys.argv[2], {**meta, 'stored_dtype': 'float16'}, dtype=torch.float16)" "$1" "$2"
+}
+[ -f "$OUT/model16.json" ] || fp16_copy "$OUT/model" "$OUT/model16"  # session 15's shipped sim_wrist
+echo "session 15's model: $OUT/model16 (.safetensors + .json)"
+
+# 4. Paired data: task=mixed as above, every episode randomised (mixed_axes), each frame with its nominal twin (the
+#    episode's own camera pose kept), seeds 71-85 with the counts the GPU call's 15 collectors reached in 75 s.
+if [ "${DRY:-0}" = 1 ]; then PAIR_COUNTS=(3 3); PLAY_COUNTS=(3 3); VAL=2; DSTEPS=4; DW=1; DD=2; PSTEPS=4
+else
+  PAIR_COUNTS=(111 111 109 118 120 119 114 118 121 117 124 116 123 110 119)  # seeds 71..85
+  PLAY_COUNTS=(359 368 353 366 358 362 370 356 360 357 354 351 367 361)      # seeds 81..94
+  VAL=50; DSTEPS=1500; DW=100; DD=400; PSTEPS=2000
+fi
+collect_wrist() {  # SET SEED COUNT [overrides]
+  local set=$1 seed=$2 count=$3; shift 3
+  OMP_NUM_THREADS=1 vjepa-collect task=mixed out_dir="${DATA}_${set}_$seed" episodes="$count" steps=30 \
+    image_size=96 camera=workspace_wrist randomize=mixed_axes expert_fraction=0.8 expert_noise=0.3 seed="$seed" \
+    "$@" > "$OUT/collect_${set}_$seed.log" 2>&1
+}
+running=0
+for i in "${!PAIR_COUNTS[@]}"; do
+  collect_wrist pairs $((71 + i)) "${PAIR_COUNTS[$i]}" randomize_fraction=1.0 nominal_frames=true \
+    twin_keeps_camera=true &
+  running=$((running + 1))
+  if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+done
+wait
+# 5. Distil the encoder (training.distill: the student, initialised from the teacher, learns to map each frame to
+#    the teacher's latent of its nominal twin). One directory of links, named as in the GPU call (episode_<p><index>,
+#    p = seed - 70), so that the last 50 in name order (the held-out ones) are the same episodes.
+mkdir -p "${DATA}_pairs_all"
+for i in "${!PAIR_COUNTS[@]}"; do
+  for ep in "${DATA}_pairs_$((71 + i))"/episode_*; do
+    link="${DATA}_pairs_all/episode_$((i + 1))${ep##*episode_}"
+    [ -e "$link" ] || ln -s "$(realpath "$ep")" "$link"
+  done
+done
+vjepa-distill model="$OUT/model16" data_dir="${DATA}_pairs_all" out_dir="${OUT}_distill" steps="$DSTEPS" \
+  batch_size=64 lr=0.0002 warmup="$DW" decay="$DD" val_episodes="$VAL" ckpt_every=250 threads=2
+# 6. Play data as in step 2 (75% randomised), seeds 81-94 with the counts the GPU call's 14 collectors reached.
+running=0
+for i in "${!PLAY_COUNTS[@]}"; do
+  collect_wrist play $((81 + i)) "${PLAY_COUNTS[$i]}" randomize_fraction=0.75 &
+  running=$((running + 1))
+  if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+done
+wait
+# 7. Fine-tune session 15's predictor on the distilled encoder's latents of the play and paired data, the
+#    directories in the GPU call's order (its shell glob order: process 1, 10, 11, ..., 2, ...).
+dirs=()
+for p in 1 10 11 12 13 14 2 3 4 5 6 7 8 9; do
+  [ "$p" -le "${#PLAY_COUNTS[@]}" ] && dirs+=("${DATA}_play_$((80 + p))")
+done
+for p in 1 10 11 12 13 14 15 2 3 4 5 6 7 8 9; do
+  [ "$p" -le "${#PAIR_COUNTS[@]}" ] && dirs+=("${DATA}_pairs_$((70 + p))")
+done
+extra=$(IFS=,; echo "${dirs[*]:1}")
+vjepa-posttrain data_dir="${dirs[0]}" "extra_data_dirs=[$extra]" out_dir="${OUT}_wdist" model=sim_tiny96 \
+  encoder_checkpoint="${OUT}_distill/encoder.pt" init_model="$OUT/model16" steps="$PSTEPS" \
+  batch_size="$BATCH" lr=0.0004 warmup="$WARMUP" decay="$DECAY" ckpt_every=50 threads=2
+echo "model: ${OUT}_wdist/model (.safetensors + .json)"
+if [ "${SHIP:-0}" = 1 ]; then fp16_copy "${OUT}_wdist/model" world_model/weights/sim_wrist; fi
