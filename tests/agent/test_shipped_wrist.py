@@ -86,18 +86,19 @@ def test_sim_wrist_encoder_sees_a_changed_scene_as_the_nominal_one(axis):
 
 @pytest.mark.slow
 def test_sim_wrist_grasps_from_image_goals():
-    """End to end, with the settings of its README row (MPPI, subgoals with waypoints every 10 cm, three gripper
-    levels), the shipped model grasps on fixed seeds."""
+    """End to end, with the settings of its README row (MPPI, subgoals with waypoints every 10 cm, a subgoal
+    switched after one plan without progress, three gripper levels), the shipped model grasps in at least half of
+    a few fixed seeds (issue 12)."""
     env = gym.make("FrankaGrasp-v0", **model_env_kwargs("sim_wrist"), waypoint_spacing=0.1)
     try:
         learned = make_agent("learned", env, "mppi", {"gripper_discrete": True}, "sim_wrist", seed=SEEDS[0],
                              bf16=False)  # the planner seeded as `vjepa-eval seed=2000` seeds it
-        agent = SubgoalAgent(learned, SubgoalConfig(steps_per_subgoal=12, plateau_patience=2))
+        agent = SubgoalAgent(learned, SubgoalConfig(steps_per_subgoal=12, plateau_patience=1))
         results = [run_episode(env, agent, s, env.spec.max_episode_steps, None) for s in SEEDS]
     finally:
         env.close()
     wins = sum(r.success for r in results)
-    # Per episode it grasps about half the time or more (session 15's model: 27 of seeds 1000-1049 on the CPU, 4 of
-    # these 6; session 16's: see the README), so "at least half of a few seeds" would fail by chance on other CPUs; 2 of 6 leaves room for chance, while a broken model or camera grasps
-    # none (the random agent 0/50). What tells this model from the fixed-camera one is the energy test above.
-    assert wins >= 2, [(r.seed, r.success, round(r.final_distance, 3)) for r in results]
+    # 6 of these 6 on the development CPU and 47 of seeds 1000-1049 (README); other CPUs draw other planner samples,
+    # but at ~90% per episode fewer than 3 of 6 is a ~0.1% event, while a broken model or camera grasps none (the
+    # random agent 0/50; session 15's model with patience 2 grasped 54%).
+    assert wins >= 3, [(r.seed, r.success, round(r.final_distance, 3)) for r in results]
