@@ -37,17 +37,19 @@ mkdir -p "$OUT"
 #    those; camera jitter moves the workspace camera, never the wrist camera), seeds 51-57 (resets 51000153+:
 #    disjoint from the other datasets and the evaluation seeds). The GPU run kept what its 7 collectors had done
 #    after 200 s: 4240 episodes; 606 per seed is the same count (each seed's episodes are the same).
-collect() {
-  OMP_NUM_THREADS=1 vjepa-collect task=mixed out_dir="${DATA}_$1" episodes="$EPISODES" steps=30 image_size=96 \
-    camera=workspace_wrist randomize=mixed_axes randomize_fraction=0.75 expert_fraction=0.8 expert_noise=0.3 \
-    seed="$1" > "$OUT/collect_$1.log" 2>&1
+collect() {  # NAME SEED COUNT [overrides]: task=mixed play data into ${DATA}_NAME, its log $OUT/collect_NAME.log
+  local name=$1 seed=$2 count=$3; shift 3
+  OMP_NUM_THREADS=1 vjepa-collect task=mixed out_dir="${DATA}_$name" episodes="$count" steps=30 image_size=96 \
+    camera=workspace_wrist randomize=mixed_axes expert_fraction=0.8 expert_noise=0.3 seed="$seed" "$@" \
+    > "$OUT/collect_$name.log" 2>&1
 }
 running=0
-for s in 51 52 53 54 55 56 57; do
-  collect $s &
+in_background() {  # run "$@" in the background, at most JOBS at once (`wait` for the last ones)
+  "$@" &
   running=$((running + 1))
   if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
-done
+}
+for s in 51 52 53 54 55 56 57; do in_background collect "$s" "$s" "$EPISODES" randomize_fraction=0.75; done
 wait
 # 3. Fine-tune sim_multitask_distilled's predictor on all seven (lr 4e-4, warmup 200, decay over the last 1000 steps).
 extra=$(printf "${DATA}_%s," 52 53 54 55 56 57)
@@ -71,18 +73,10 @@ else
   PLAY_COUNTS=(359 368 353 366 358 362 370 356 360 357 354 351 367 361)      # seeds 81..94
   VAL=50; DSTEPS=1500; DW=100; DD=400; PSTEPS=2000
 fi
-collect_wrist() {  # SET SEED COUNT [overrides]
-  local set=$1 seed=$2 count=$3; shift 3
-  OMP_NUM_THREADS=1 vjepa-collect task=mixed out_dir="${DATA}_${set}_$seed" episodes="$count" steps=30 \
-    image_size=96 camera=workspace_wrist randomize=mixed_axes expert_fraction=0.8 expert_noise=0.3 seed="$seed" \
-    "$@" > "$OUT/collect_${set}_$seed.log" 2>&1
-}
 running=0
 for i in "${!PAIR_COUNTS[@]}"; do
-  collect_wrist pairs $((71 + i)) "${PAIR_COUNTS[$i]}" randomize_fraction=1.0 nominal_frames=true \
-    twin_keeps_camera=true &
-  running=$((running + 1))
-  if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+  in_background collect "pairs_$((71 + i))" $((71 + i)) "${PAIR_COUNTS[$i]}" randomize_fraction=1.0 \
+    nominal_frames=true twin_keeps_camera=true
 done
 wait
 # 5. Distil the encoder (training.distill: the student, initialised from the teacher, learns to map each frame to
@@ -100,9 +94,7 @@ vjepa-distill model="$OUT/model16" data_dir="${DATA}_pairs_all" out_dir="${OUT}_
 # 6. Play data as in step 2 (75% randomised), seeds 81-94 with the counts the GPU call's 14 collectors reached.
 running=0
 for i in "${!PLAY_COUNTS[@]}"; do
-  collect_wrist play $((81 + i)) "${PLAY_COUNTS[$i]}" randomize_fraction=0.75 &
-  running=$((running + 1))
-  if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+  in_background collect "play_$((81 + i))" $((81 + i)) "${PLAY_COUNTS[$i]}" randomize_fraction=0.75
 done
 wait
 # 7. Fine-tune session 15's predictor on the distilled encoder's latents of the play and paired data, the
