@@ -161,11 +161,14 @@ def _record_waypoints(env, start: np.ndarray, travel: list[tuple[np.ndarray, dic
 # Grasp expert phases (envs.experts.GraspExpert) after which a subgoal image is recorded: the open hand 8 cm above
 # the cube (phase 1 starts: the approach, a reach-like goal that a greedy planner can descend from); the fingers
 # around the cube, open (phase 2 starts); the fingers closed on it (phase 3 starts). Pick-and-place adds the cube
-# lifted at its start (phase 4) and carried above the target (phase 5). Without the approach image, the first
-# subgoal asks for a 20-30 cm move down to the table, along which the image energy often does not fall (seen in
-# docs/manipulation.md), and the planner stalls above the cube.
+# lifted at its start (phase 4), carried above the target (phase 5) and lowered onto it, still held (phase 6).
+# Without the approach image, the first subgoal asks for a 20-30 cm move down to the table, along which the image
+# energy often does not fall (seen in docs/manipulation.md), and the planner stalls above the cube. Without the
+# lowered image, the step from "carry" to the final image (cube on the target, hand open 15 cm above it) can be
+# taken by opening the hand where it is: the cube falls ~10 cm and bounces off the target (session 17's traces,
+# benchmarks/pick_place_trace.py).
 GRASP_SUBGOAL_PHASES = ((1, "approach"), (2, "pregrasp"), (3, "grasp"))
-PICK_PLACE_SUBGOAL_PHASES = GRASP_SUBGOAL_PHASES + ((4, "lift"), (5, "carry"))
+PICK_PLACE_SUBGOAL_PHASES = GRASP_SUBGOAL_PHASES + ((4, "lift"), (5, "carry"), (6, "lower"))
 # The experts' free-space moves, which optional waypoint subgoals split (``waypoint_spacing``): phase 0, from the
 # start to the approach pose (10-35 cm), and pick-and-place's phase 4, carrying the lifted cube above the target.
 # A greedy one-step planner on the image energy heads for a goal pose from up to ~15 cm away but not reliably from
@@ -179,7 +182,7 @@ def subgoal_sequences(waypoint_spacing: float | None = None) -> dict[str, list[s
     naming the spacing. Evaluation results record it, so results made with another sequence are not resumed."""
     waypoints = [] if waypoint_spacing is None else [f"waypoints {waypoint_spacing:g} m apart"]
     grasp = waypoints + [name for _, name in GRASP_SUBGOAL_PHASES]
-    pick_place = grasp + ["lift"] + waypoints + ["carry"]
+    pick_place = grasp + ["lift"] + waypoints + ["carry", "lower"]
     return {"grasp": grasp + ["lift"], "pick_place": pick_place + ["place"]}
 
 
@@ -295,7 +298,7 @@ class PickPlaceTask:
     def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
         """Final goal: the cube placed on the target, gripper open above it. Subgoals on the way (see
         PICK_PLACE_SUBGOAL_PHASES): the open hand above the cube, fingers around it, closed on it, cube lifted to
-        the expert's 0.12 m above its start, cube carried above the target."""
+        the expert's 0.12 m above its start, cube carried above the target, cube lowered onto it (still held)."""
         _run_expert_to_goal(env, "pick_place", rng, 70, on_phase=_subgoal_recorders(env, PICK_PLACE_SUBGOAL_PHASES),
                             waypoint_spacing=self.waypoint_spacing)
         return {"name": "place", "target_xy": self.target_xy}

@@ -176,8 +176,8 @@ def test_default_env_unchanged_since_46344e6(task_id):
 
 
 # Subgoals per episode, the final goal included: grasp records approach, pregrasp and grasp before the final lift;
-# pick-and-place approach, pregrasp, grasp, lift and carry before the final place (envs.tasks.*_SUBGOAL_PHASES).
-SUBGOAL_COUNTS = {"FrankaReach-v0": 1, "FrankaGrasp-v0": 4, "FrankaReachWithObject-v0": 1, "FrankaPickPlace-v0": 6}
+# pick-and-place approach, pregrasp, grasp, lift, carry and lower before the final place (envs.tasks.*_SUBGOAL_PHASES).
+SUBGOAL_COUNTS = {"FrankaReach-v0": 1, "FrankaGrasp-v0": 4, "FrankaReachWithObject-v0": 1, "FrankaPickPlace-v0": 7}
 
 
 @pytest.mark.parametrize("task_id", IDS)
@@ -222,7 +222,7 @@ def test_pick_place_grasp_subgoal_is_sensible():
 
 @pytest.mark.parametrize("task_id,names", [
     ("FrankaGrasp-v0", ["approach", "pregrasp", "grasp", "lift"]),
-    ("FrankaPickPlace-v0", ["approach", "pregrasp", "grasp", "lift", "carry", "place"]),
+    ("FrankaPickPlace-v0", ["approach", "pregrasp", "grasp", "lift", "carry", "lower", "place"]),
 ])
 def test_grasp_and_pick_place_subgoal_sequences(task_id, names):
     """Named in order, the cube held from the grasp on (until the final goal), the gripper open before the
@@ -250,6 +250,12 @@ def test_grasp_and_pick_place_subgoal_sequences(task_id, names):
                 if {names[i], names[j]} != {"pregrasp", "grasp"}:
                     assert not np.array_equal(images[i], images[j]), (seed, names[i], names[j])
         assert not np.array_equal(pregrasp["state"], grasp["state"])
+        if "lower" in names:  # held above the target, then lowered onto it, still held (the hand opens after)
+            carry, lower = (subgoal_info[names.index(n)] for n in ("carry", "lower"))
+            size = env.unwrapped.task.scene.cube_size
+            target = env.unwrapped.task.target_xy
+            assert carry["cube_pos"][2] - size > 0.08 and lower["cube_pos"][2] - size < 0.02, (seed, carry, lower)
+            assert np.linalg.norm(lower["cube_pos"][:2] - target) < 0.02
         assert [env.unwrapped.subgoal_index(name) for name in names] == list(range(len(names)))
         with pytest.raises(ValueError, match="no subgoal named 'lift_off'.*approach"):
             env.unwrapped.subgoal_index("lift_off")
