@@ -226,8 +226,8 @@ def _subgoal_images(seed=1000):
 
 
 def test_subgoal_mode_feeds_subgoals_and_records_switches(tmp_path):
-    subgoals = _subgoal_images()  # approach, pregrasp, grasp, lift, carry, lower, place
-    assert len(subgoals) == 7
+    subgoals = _subgoal_images()  # approach, pregrasp, grasp, lift, carry, place
+    assert len(subgoals) == 6
     place = subgoals[-1]
     GoalRecordingAgent.seen = []
     res = run_suite(_cfg(tmp_path / "sub", tasks=[PICK_PLACE], subgoals=True, subgoal_steps=1), recording_factory,
@@ -256,7 +256,7 @@ def test_subgoal_results_made_with_another_subgoal_sequence_are_not_resumed(tmp_
     cfg = _cfg(tmp_path / "sub", tasks=[PICK_PLACE], subgoals=True, subgoal_steps=1)
     res = run_suite(cfg, recording_factory, "rec")
     assert res["run"]["subgoals"]["sequences"]["pick_place"] == ["approach", "pregrasp", "grasp", "lift", "carry",
-                                                                 "lower", "place"]
+                                                                 "placed"]
     path = tmp_path / "sub" / "results.json"
     stored = json.loads(path.read_text())
     stored["run"]["subgoals"]["sequences"]["pick_place"].remove("approach")
