@@ -106,8 +106,8 @@ class ReachTask:
 
 def _run_expert_to_goal(env, expert_name: str, rng: np.random.Generator, max_steps: int,
                         on_phase: Sequence[tuple[int, Callable[[], None]]] = (),
-                        waypoint_spacing: float | None = None, stop_phase: int | None = None) -> None:
-    """Run the noise-free expert until done (or, with ``stop_phase``, until it reaches that phase); each ``(k, fn)`` of ``on_phase`` (in increasing k) calls ``fn()``
+                        waypoint_spacing: float | None = None) -> None:
+    """Run the noise-free expert until done; each ``(k, fn)`` of ``on_phase`` (in increasing k) calls ``fn()``
     once, after the first step that leaves the expert in phase >= k (used to record subgoals on the way).
 
     waypoint_spacing (metres, None: off): the frames of the expert's free-space moves (:data:`TRAVEL_PHASES`) are
@@ -120,7 +120,7 @@ def _run_expert_to_goal(env, expert_name: str, rng: np.random.Generator, max_ste
     travel: list[tuple[np.ndarray, dict]] = []  # (TCP, goal dict) after each step of the current free-space move
     travel_start = env.ee_pose()[0]
     for _ in range(max_steps):
-        if expert.done() or (stop_phase is not None and expert.phase >= stop_phase):
+        if expert.done():
             break
         phase, tcp = expert.phase, env.ee_pose()[0]
         env.simulate(expert.act(None))
@@ -163,9 +163,10 @@ def _record_waypoints(env, start: np.ndarray, travel: list[tuple[np.ndarray, dic
 # around the cube, open (phase 2 starts); the fingers closed on it (phase 3 starts). Pick-and-place adds the cube
 # lifted at its start (phase 4) and carried above the target (phase 5). Without the approach image, the first
 # subgoal asks for a 20-30 cm move down to the table, along which the image energy often does not fall (seen in
-# docs/manipulation.md), and the planner stalls above the cube. A sixth pick-and-place image, the cube lowered onto
-# the target still held (phase 6), was tried in session 17 and changed nothing (docs/manipulation.md, "Where
-# pick-and-place fails").
+# docs/manipulation.md), and the planner stalls above the cube. Session 17 tried, for pick-and-place, a sixth image
+# (the cube lowered onto the target, still held; no change: 25/50 either way) and a final image with the hand just
+# opened at the placed cube rather than risen above it (the agent then never opened the hand): docs/manipulation.md,
+# "Where pick-and-place fails".
 GRASP_SUBGOAL_PHASES = ((1, "approach"), (2, "pregrasp"), (3, "grasp"))
 PICK_PLACE_SUBGOAL_PHASES = GRASP_SUBGOAL_PHASES + ((4, "lift"), (5, "carry"))
 # The experts' free-space moves, which optional waypoint subgoals split (``waypoint_spacing``): phase 0, from the
@@ -182,7 +183,7 @@ def subgoal_sequences(waypoint_spacing: float | None = None) -> dict[str, list[s
     waypoints = [] if waypoint_spacing is None else [f"waypoints {waypoint_spacing:g} m apart"]
     grasp = waypoints + [name for _, name in GRASP_SUBGOAL_PHASES]
     pick_place = grasp + ["lift"] + waypoints + ["carry"]
-    return {"grasp": grasp + ["lift"], "pick_place": pick_place + ["placed"]}
+    return {"grasp": grasp + ["lift"], "pick_place": pick_place + ["place"]}
 
 
 def _subgoal_recorders(env, phases: Sequence[tuple[int, str]]) -> list[tuple[int, Callable[[], None]]]:
@@ -295,19 +296,12 @@ class PickPlaceTask:
         env.step_physics(50)
 
     def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
-        """Final goal: the cube placed on the target, the gripper just opened around it (the expert's phase 7
-        starts; it would then rise to 0.15 m). Subgoals on the way (see PICK_PLACE_SUBGOAL_PHASES): the open hand
-        above the cube, fingers around it, closed on it, cube lifted to the expert's 0.12 m above its start, cube
-        carried above the target.
-
-        Why the open hand at the cube and not risen above it (as before session 17): with the hand 15 cm above
-        the placed cube in the goal image, opening the hand at carrying height looked like progress to the
-        energy. In 9 of 14 traced failures of the learned agent the cube was let go 8-15 cm above the table and
-        came to rest 6-27 cm from the target, 5 times after being released within 2 cm of it (it bounces)
-        (benchmarks/pick_place_trace.py, docs/manipulation.md "Where pick-and-place fails")."""
+        """Final goal: the cube placed on the target, gripper open above it. Subgoals on the way (see
+        PICK_PLACE_SUBGOAL_PHASES): the open hand above the cube, fingers around it, closed on it, cube lifted to
+        the expert's 0.12 m above its start, cube carried above the target."""
         _run_expert_to_goal(env, "pick_place", rng, 70, on_phase=_subgoal_recorders(env, PICK_PLACE_SUBGOAL_PHASES),
-                            waypoint_spacing=self.waypoint_spacing, stop_phase=7)
-        return {"name": "placed", "target_xy": self.target_xy}
+                            waypoint_spacing=self.waypoint_spacing)
+        return {"name": "place", "target_xy": self.target_xy}
 
     def placement_error(self, env) -> float:
         """Horizontal cube-to-target distance, metres."""

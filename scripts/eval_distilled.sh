@@ -59,6 +59,8 @@ runs=(
   "rwo_cem_disc tasks=[FrankaReachWithObject-v0] planner=cem $DISC label=$AGENT+cem+disc"
   "pp_mppi_waypoints_disc tasks=[FrankaPickPlace-v0] $WP_DISC"
   "reach_cem_axes tasks=[FrankaReach-v0] planner=cem label=$AGENT+cem variants=[nominal,lighting,camera,all]"
+  "reach_cem_h3_axes tasks=[FrankaReach-v0] planner=cem planner_overrides={horizon:3} label=$AGENT+cem+h3
+   variants=[nominal,lighting,camera,all]"
   "grasp_disc_camera tasks=[FrankaGrasp-v0] $WP_DISC variants=[camera]"
   "grasp_disc_all tasks=[FrankaGrasp-v0] $WP_DISC variants=[all]"
   "grasp_disc_lighting tasks=[FrankaGrasp-v0] $WP_DISC variants=[lighting]"

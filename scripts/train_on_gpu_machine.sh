@@ -154,20 +154,18 @@ if [ "$(episodes)" = 0 ]; then
 fi
 if [ -n "$PAIRS" ]; then
   wait
-  # one directory for vjepa-distill: links to every process's episodes, renumbered
-  mkdir -p $D/pairs_all
-  for dir in $D/"$PAIRS"_*; do
-    p=${dir##*_}
-    for ep in "$dir"/episode_*; do
-      [ -d "$ep" ] || continue; i=${ep##*episode_}; ln -s "$PWD/$ep" $D/pairs_all/episode_$p$i
-    done
-  done
-  echo "paired episodes by $(elapsed) s: $(find $D/pairs_all -maxdepth 1 -name 'episode_*' | wc -l)" | tee $R/pairs.txt
+  # every process's directory that holds episodes, for vjepa-distill (in glob order: the held-out ones are the last)
+  pair_dirs=()
+  for d in $D/"$PAIRS"_*; do compgen -G "$d/episode_*" > /dev/null && pair_dirs+=("$d"); done
+  [ "${#pair_dirs[@]}" -gt 0 ] || { echo "no paired episode by $(elapsed) s: stopping" | tee $R/pairs.txt; exit 3; }
+  echo "paired episodes by $(elapsed) s: $(find "${pair_dirs[@]}" -maxdepth 1 -name 'episode_*' ! -name '*.tmp' \
+    | wc -l)" | tee $R/pairs.txt
 fi
 for name in $DATASETS; do collect_set "$name" "$PROCS" "$COLLECT_S"; done
 if [ -n "$DISTILL_FROM" ]; then  # on the GPU while the play data is collected; cut by the time limit, the run
   # resumes from its last checkpoint with steps lowered to it (the encoder of that step is kept)
-  distill_args=(model=$DISTILL_FROM data_dir=$D/pairs_all out_dir=$R/distill batch_size=64 lr=0.0002
+  distill_args=(model=$DISTILL_FROM data_dir="${pair_dirs[0]}" "extra_data_dirs=[$(IFS=,; echo "${pair_dirs[*]:1}")]"
+    out_dir=$R/distill batch_size=64 lr=0.0002
     warmup="${DISTILL_WARMUP:-100}" decay="${DISTILL_DECAY:-400}" val_episodes="${VAL_EPISODES:-50}"
     ckpt_every="${DISTILL_CKPT:-250}" threads=1 device="$DEVICE")
   { timeout -k 10 $((DISTILL_END_S - $(elapsed))) vjepa-distill "${distill_args[@]}" steps="$DISTILL_STEPS" \

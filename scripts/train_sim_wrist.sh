@@ -60,7 +60,7 @@ vjepa-posttrain data_dir="${DATA}_51" "extra_data_dirs=[${extra%,}]" out_dir="$O
 fp16_copy() {  # SRC DEST: the float16 copy of a model (what is shipped)
   python3 -c "import sys, torch; from world_model.checkpoint import *; m = load_world_model(sys.argv[1]);
 meta = read_world_model_metadata(sys.argv[1])['metadata'];
-save_world_model(m, sys.argv[2], {**meta, 'stored_dtype': 'float16'}, dtype=torch.float16)" "$1" "$2"
+save_world_model(m, sys.argv[2], meta, dtype=torch.float16)" "$1" "$2"
 }
 [ -f "$OUT/model16.json" ] || fp16_copy "$OUT/model" "$OUT/model16"  # session 15's shipped sim_wrist
 echo "session 15's model: $OUT/model16 (.safetensors + .json)"
@@ -80,17 +80,16 @@ for i in "${!PAIR_COUNTS[@]}"; do
 done
 wait
 # 5. Distil the encoder (training.distill: the student, initialised from the teacher, learns to map each frame to
-#    the teacher's latent of its nominal twin). One directory of links, named as in the GPU call (episode_<p><index>,
-#    p = seed - 70), so that the last 50 in name order (the held-out ones) are the same episodes.
-mkdir -p "${DATA}_pairs_all"
-for i in "${!PAIR_COUNTS[@]}"; do
-  for ep in "${DATA}_pairs_$((71 + i))"/episode_*; do
-    link="${DATA}_pairs_all/episode_$((i + 1))${ep##*episode_}"
-    [ -e "$link" ] || ln -s "$(realpath "$ep")" "$link"
-  done
-done
-vjepa-distill model="$OUT/model16" data_dir="${DATA}_pairs_all" out_dir="${OUT}_distill" steps="$DSTEPS" \
-  batch_size=64 lr=0.0002 warmup="$DW" decay="$DD" val_episodes="$VAL" ckpt_every=250 threads=2
+#    the teacher's latent of its nominal twin), the directories in the GPU call's order (its shell glob order:
+#    process 1, 10, 11, ..., 2, ...; the held-out ones are the last 50 of process 9's, as there).
+glob_order() {  # COUNT PREFIX FIRST_SEED: the directories PREFIX_<seed> of processes 1..COUNT in shell glob order
+  local p
+  for p in 1 10 11 12 13 14 15 2 3 4 5 6 7 8 9; do if [ "$p" -le "$1" ]; then echo "$2_$(($3 - 1 + p))"; fi; done
+}
+mapfile -t pair_dirs < <(glob_order "${#PAIR_COUNTS[@]}" "${DATA}_pairs" 71)
+vjepa-distill model="$OUT/model16" data_dir="${pair_dirs[0]}" "extra_data_dirs=[$(IFS=,; echo "${pair_dirs[*]:1}")]" \
+  out_dir="${OUT}_distill" steps="$DSTEPS" batch_size=64 lr=0.0002 warmup="$DW" decay="$DD" val_episodes="$VAL" \
+  ckpt_every=250 threads=2
 # 6. Play data as in step 2 (75% randomised), seeds 81-94 with the counts the GPU call's 14 collectors reached.
 running=0
 for i in "${!PLAY_COUNTS[@]}"; do
@@ -98,14 +97,9 @@ for i in "${!PLAY_COUNTS[@]}"; do
 done
 wait
 # 7. Fine-tune session 15's predictor on the distilled encoder's latents of the play and paired data, the
-#    directories in the GPU call's order (its shell glob order: process 1, 10, 11, ..., 2, ...).
-dirs=()
-for p in 1 10 11 12 13 14 2 3 4 5 6 7 8 9; do
-  [ "$p" -le "${#PLAY_COUNTS[@]}" ] && dirs+=("${DATA}_play_$((80 + p))")
-done
-for p in 1 10 11 12 13 14 15 2 3 4 5 6 7 8 9; do
-  [ "$p" -le "${#PAIR_COUNTS[@]}" ] && dirs+=("${DATA}_pairs_$((70 + p))")
-done
+#    directories in the GPU call's order.
+mapfile -t dirs < <(glob_order "${#PLAY_COUNTS[@]}" "${DATA}_play" 81
+                    glob_order "${#PAIR_COUNTS[@]}" "${DATA}_pairs" 71)
 extra=$(IFS=,; echo "${dirs[*]:1}")
 vjepa-posttrain data_dir="${dirs[0]}" "extra_data_dirs=[$extra]" out_dir="${OUT}_wdist" model=sim_tiny96 \
   encoder_checkpoint="${OUT}_distill/encoder.pt" init_model="$OUT/model16" steps="$PSTEPS" \

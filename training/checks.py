@@ -46,6 +46,23 @@ def check_str(owner: str, name: str, value: Any, optional: bool = False) -> None
         raise ValueError(f"{owner}.{name} must be a non-empty string, got {value!r}")
 
 
+def check_dir_list(cfg: Any) -> None:
+    """``cfg.extra_data_dirs`` (a frozen training config's) is a list or tuple of non-empty strings, stored as a
+    tuple; a bare string is refused (it would be read as its characters)."""
+    owner, value = type(cfg).__name__, cfg.extra_data_dirs
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{owner}.extra_data_dirs must be a list of directories, got {value!r} (one directory: "
+                         f"extra_data_dirs=[{value}])")
+    object.__setattr__(cfg, "extra_data_dirs", tuple(value))
+    for i, item in enumerate(cfg.extra_data_dirs):
+        check_str(owner, f"extra_data_dirs[{i}]", item)
+
+
+def data_dirs(cfg: Any) -> tuple[str, ...]:
+    """Every dataset a run trains on: ``cfg.data_dir``, then ``cfg.extra_data_dirs``."""
+    return (cfg.data_dir, *cfg.extra_data_dirs)
+
+
 def check_schedule(owner: str, steps: int, warmup: int, decay: int) -> None:
     """Warmup and decay are >= 0 and fit in the run (``warmup + decay <= steps``)."""
     check_int(owner, "warmup", warmup, 0)

@@ -36,7 +36,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from training.checks import check_file_name, check_float, check_int, check_schedule, check_str, inside
+from training.checks import (check_dir_list, check_file_name, check_float, check_int, check_schedule, check_str,
+                             data_dirs, inside)
 from training.distributed import check_device_name, distributed_context, env_world_size
 from training.posttrain import save_model
 from training.precision import autocast, check_precision, with_precision
@@ -52,13 +53,15 @@ DISTILL_MAY_CHANGE = ("steps", "stop_after", "ckpt_every", "threads", "out_dir",
 class DistillConfig:
     """model: the source world model (a shipped name such as ``sim_multitask``, or the path base of
     ``.safetensors`` + ``.json``): teacher encoder, student init and the predictor of the output. data_dir: paired
-    episodes (``vjepa-collect nominal_frames=true``); the last ``val_episodes`` are held out for the invariance
-    report. batch_size: frames per step (even: two frames of each sampled episode). nominal_share: share of the
-    student's inputs that are nominal frames (chosen per pair). pair_weight: weight of the pair term
-    (:func:`distill_loss`). fp16: store the output's weights as float16 (as the shipped models are)."""
+    episodes (``vjepa-collect nominal_frames=true``); extra_data_dirs: more such datasets (same task mix, image size
+    and camera), e.g. one per collecting process; the last ``val_episodes`` of them all (in order: data_dir, then
+    extra_data_dirs) are held out for the invariance report. batch_size: frames per step (even: two frames of each
+    sampled episode). nominal_share: share of the student's inputs that are nominal frames (chosen per pair).
+    pair_weight: weight of the pair term (:func:`distill_loss`). fp16: store the output's weights as float16 (as the shipped models are)."""
 
     model: str = "sim_multitask"
     data_dir: str = "data/pairs"
+    extra_data_dirs: tuple[str, ...] = ()
     out_dir: str = "runs/distill"
     steps: int = 3000
     batch_size: int = 64
@@ -82,6 +85,7 @@ class DistillConfig:
         owner = type(self).__name__
         for name in ("model", "data_dir", "out_dir"):
             check_str(owner, name, getattr(self, name))
+        check_dir_list(self)
         for name, minimum in (("steps", 1), ("batch_size", 2), ("ckpt_every", 1), ("threads", 1), ("seed", 0),
                               ("val_episodes", 1)):
             check_int(owner, name, getattr(self, name), minimum)
@@ -103,18 +107,25 @@ class DistillConfig:
 
 
 # ------------------------------------------------------------------------------------------------ data
-def load_pairs(data_dir: str, val_episodes: int):
-    """(training episodes, held-out episodes) of a paired dataset; ValueError when an episode has no
-    ``nominal_frames`` or too few episodes remain for training."""
-    from training.dataset import load_episodes
+def load_pairs(roots: tuple[str, ...], val_episodes: int):
+    """(training episodes, held-out episodes) of paired datasets (in order; the held-out ones are the last); a
+    MixedDatasetError when the datasets differ in task mix, image size or camera, a ValueError when an episode has
+    no ``nominal_frames`` or too few episodes remain for training."""
+    from training.dataset import check_compatible_datasets, load_episodes
 
-    episodes, _ = load_episodes(data_dir)
-    unpaired = [ep.meta.get("seed") for ep in episodes if ep.nominal_frames is None]
-    if unpaired:
-        raise ValueError(f"{len(unpaired)} episodes under {data_dir} have no nominal_frames (first: seed "
-                         f"{unpaired[0]}); collect with vjepa-collect nominal_frames=true")
+    episodes, firsts = [], []
+    for root in roots:
+        eps, _ = load_episodes(root)
+        unpaired = [ep.meta.get("seed") for ep in eps if ep.nominal_frames is None]
+        if unpaired:
+            raise ValueError(f"{len(unpaired)} episodes under {root} have no nominal_frames (first: seed "
+                             f"{unpaired[0]}); collect with vjepa-collect nominal_frames=true")
+        firsts.append((root, eps[0]))
+        episodes += eps
+    check_compatible_datasets(firsts)
     if len(episodes) <= val_episodes:
-        raise ValueError(f"{data_dir} holds {len(episodes)} episodes: need more than val_episodes={val_episodes}")
+        raise ValueError(f"{', '.join(roots)} hold {len(episodes)} episodes: need more than "
+                         f"val_episodes={val_episodes}")
     return episodes[:-val_episodes], episodes[-val_episodes:]
 
 
@@ -232,7 +243,7 @@ def _distill(cfg: DistillConfig, ctx) -> Path:
     source_sha = fingerprint(source)
     if state is not None and state.get("model_sha256") != source_sha:
         raise TrainingStateError(f"{out / 'last.pt'} was distilled from another {cfg.model}: its weights changed")
-    train_eps, val_eps = load_pairs(cfg.data_dir, cfg.val_episodes)
+    train_eps, val_eps = load_pairs(data_dirs(cfg), cfg.val_episodes)
     model = load_world_model(source, device=ctx.device).float()
     model.requires_grad_(False)
     source_meta = read_world_model_metadata(source).get("metadata", {})

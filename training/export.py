@@ -4,7 +4,8 @@
 (``weights_only=True``), rebuilds the model from the config stored *in that checkpoint* (so a later failed or
 different rerun that rewrote ``config.json`` cannot change what is exported), checks that the encoder checkpoint
 file is the one the run was trained on, and writes ``<out_base>.safetensors`` + ``<out_base>.json`` via
-world_model.checkpoint.save_world_model; ``--fp16`` stores the weights in float16 (they load back as float32).
+world_model.checkpoint.save_world_model; ``--fp16`` stores the weights in float16 (they load back as float32;
+metadata.stored_dtype records it).
 The metadata records the camera preset of the run's training data (``camera``, from its ``collect.json``; null when
 it cannot be told, e.g. a LeRobot dataset or a data directory that is not on this machine: a warning says so).
 """

@@ -29,7 +29,8 @@ from training.lerobot import DATA_FORMATS, load_training_episodes
 from training.precision import autocast, check_precision, with_precision
 from training.schedule import restore_loop_state, training_loop_state
 from training.collect import dataset_camera
-from training.checks import build_named, check_file_name, check_float, check_int, check_schedule, check_str, inside
+from training.checks import (build_named, check_dir_list, check_file_name, check_float, check_int, check_schedule,
+                             check_str, data_dirs, inside)
 from training.state import (LogWriter, TrainingStateError, file_sha256, record_run_config, resume_state,
                             save_training_state)
 from world_model.config import EXTRINSICS_MODES
@@ -102,23 +103,6 @@ class PosttrainConfig:
         check_file_name(owner, "save_name", self.save_name)
         if self.stop_after is not None:
             check_int(owner, "stop_after", self.stop_after, 1)
-
-
-def check_dir_list(cfg: PosttrainConfig) -> None:
-    """``extra_data_dirs`` is a list or tuple of non-empty strings (stored as a tuple); a bare string is refused
-    (it would be read as its characters)."""
-    owner, value = type(cfg).__name__, cfg.extra_data_dirs
-    if not isinstance(value, (list, tuple)):
-        raise ValueError(f"{owner}.extra_data_dirs must be a list of directories, got {value!r} (one directory: "
-                         f"extra_data_dirs=[{value}])")
-    object.__setattr__(cfg, "extra_data_dirs", tuple(value))
-    for i, item in enumerate(cfg.extra_data_dirs):
-        check_str(owner, f"extra_data_dirs[{i}]", item)
-
-
-def data_dirs(cfg: PosttrainConfig) -> tuple[str, ...]:
-    """Every dataset the run trains on: ``data_dir``, then ``extra_data_dirs``."""
-    return (cfg.data_dir, *cfg.extra_data_dirs)
 
 
 def load_posttrain_episodes(cfg: PosttrainConfig) -> tuple[list, list[str]]:

@@ -300,17 +300,21 @@ def save_world_model(model: WorldModel, path: str | Path, metadata: dict[str, An
     """Write ``<path>.safetensors`` (weights) and ``<path>.json`` (config + metadata).
 
     metadata must be JSON-serialisable (e.g. training steps, env id, image size, notes). dtype: store floating
-    tensors in this dtype (e.g. torch.float16 halves the file; loading casts back to the model's dtype); None
-    keeps them as they are. Returns the base path.
+    tensors in this dtype (e.g. torch.float16 halves the file; loading casts back to the model's dtype), recorded
+    as ``metadata["stored_dtype"]`` (e.g. "float16"); None keeps them as they are. Returns the base path.
     """
     from safetensors.torch import save_file
 
     if not isinstance(model, WorldModel):
         raise TypeError(f"save_world_model expects a WorldModel, got {type(model).__name__}")
+    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating torch.dtype or None, got {dtype!r}")
     base = _base(path)
     base.parent.mkdir(parents=True, exist_ok=True)
     header = {"format": FORMAT, "version": FORMAT_VERSION, "config": model.config.to_dict(),
               "metadata": dict(metadata or {})}
+    if dtype is not None:
+        header["metadata"]["stored_dtype"] = str(dtype).removeprefix("torch.")
     try:
         text = json.dumps(header, indent=2, sort_keys=True)
     except TypeError as e:

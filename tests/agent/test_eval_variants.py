@@ -256,7 +256,7 @@ def test_subgoal_results_made_with_another_subgoal_sequence_are_not_resumed(tmp_
     cfg = _cfg(tmp_path / "sub", tasks=[PICK_PLACE], subgoals=True, subgoal_steps=1)
     res = run_suite(cfg, recording_factory, "rec")
     assert res["run"]["subgoals"]["sequences"]["pick_place"] == ["approach", "pregrasp", "grasp", "lift", "carry",
-                                                                 "placed"]
+                                                                 "place"]
     path = tmp_path / "sub" / "results.json"
     stored = json.loads(path.read_text())
     stored["run"]["subgoals"]["sequences"]["pick_place"].remove("approach")

@@ -59,7 +59,7 @@ def test_pick_place_waypoints_also_split_the_carry():
         names = [i["name"] for i in env.unwrapped.subgoal_info]
         lift, carry = names.index("lift"), names.index("carry")
         assert "waypoint" in names[:names.index("approach")] and set(names[lift + 1:carry]) == {"waypoint"}
-        assert names[-1] == "placed"
+        assert names[-1] == "place"
     finally:
         env.close()
 

@@ -55,7 +55,7 @@ def test_distilled_model_keeps_the_predictor_and_lowers_the_held_out_scene_error
 def test_invariance_report_is_zero_for_the_teacher_on_nominal_frames(pairs, source):
     """The metric itself: the teacher scored on the twins it was given is exactly 0; on the randomised frames not."""
     model = load_world_model(source)
-    _, val = load_pairs(str(pairs), 3)
+    _, val = load_pairs((str(pairs),), 3)
     targets = teacher_targets(model, val, show=False)
     swapped = [type(ep)(ep.nominal_frames, ep.states, ep.actions, ep.meta, ep.nominal_frames) for ep in val]
     assert invariance_report(model, model.encoder, swapped, targets)["scene_error"] < 2e-3  # float16 targets
@@ -96,7 +96,29 @@ def test_unpaired_data_and_bad_config_are_refused(tiny_dataset, source, tmp_path
 
 def test_too_few_episodes_for_the_held_out_split(pairs):
     with pytest.raises(ValueError, match="more than val_episodes=8"):
-        load_pairs(str(pairs), 8)
+        load_pairs((str(pairs),), 8)
+
+
+def test_several_paired_datasets_are_one_in_order(pairs, tiny_dataset, source, tmp_path):
+    """extra_data_dirs: the datasets' episodes in order (the held-out ones are the last dataset's last), as if they
+    were one directory; an unpaired or a bare-string extra dataset is refused by name."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    episodes = sorted(pairs.glob("episode_*"))
+    for folder, part in ((first, episodes[:5]), (second, episodes[5:])):
+        folder.mkdir()
+        for ep in part:
+            (folder / ep.name).symlink_to(ep.resolve())
+    one = load_pairs((str(pairs),), 2)
+    split = load_pairs((str(first), str(second)), 2)
+    for a, b in zip(one[0] + one[1], split[0] + split[1]):
+        assert a.meta["seed"] == b.meta["seed"] and np.array_equal(a.frames, b.frames)
+    assert [len(x) for x in split] == [6, 2]
+    cfg = _cfg(first, source, tmp_path / "run", extra_data_dirs=[str(second)])
+    assert cfg.extra_data_dirs == (str(second),)
+    with pytest.raises(ValueError, match=f"under {tiny_dataset} have no nominal_frames"):
+        distill(_cfg(pairs, source, tmp_path / "x", extra_data_dirs=[str(tiny_dataset)]))
+    with pytest.raises(ValueError, match="extra_data_dirs must be a list"):
+        _cfg(pairs, source, tmp_path / "y", extra_data_dirs=str(second))
 
 
 def test_frames_come_in_pairs_of_one_episode_and_the_pair_term_ignores_a_scene_offset():

@@ -138,6 +138,16 @@ def test_save_world_model_fp16_halves_file_and_loads_as_fp32(tmp_path):
             torch.testing.assert_close(wm2.state_dict()[k], v.half().float(), rtol=0, atol=0)
 
 
+def test_save_world_model_records_the_stored_dtype(tmp_path):
+    wm = build_world_model("sim_tiny")
+    meta = lambda b: read_world_model_metadata(b)["metadata"]  # noqa: E731
+    assert meta(save_world_model(wm, tmp_path / "half", {"steps": 3}, dtype=torch.float16)) == {
+        "steps": 3, "stored_dtype": "float16"}
+    assert "stored_dtype" not in meta(save_world_model(wm, tmp_path / "as_is", {"steps": 3}))
+    with pytest.raises(TypeError, match="floating torch.dtype"):
+        save_world_model(wm, tmp_path / "bad", dtype=torch.int8)
+
+
 def test_load_world_model_errors(tmp_path):
     wm = build_world_model("sim_tiny")
     base = save_world_model(wm, tmp_path / "m")
