@@ -14,7 +14,7 @@
 # predictor row, MODEL=<fine-tuned model> for the fine-tune's). MODEL=sim_wrist runs the wrist-camera model
 # (docs/manipulation.md "A wrist camera"; session 16's weights since then): ROWS="grasp_mppi_waypoints_disc
 # pp_mppi_waypoints_disc reach_cem_axes rwo_cem_disc grasp_disc_camera grasp_disc_all grasp_disc_lighting" were
-# session 15's rows, "grasp_disc_p1 pp_disc_p1" session 16's.
+# session 15's rows, "grasp_disc_p1 pp_disc_p1" session 16's, reach_cem_h3_axes session 17's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
