@@ -82,8 +82,8 @@ def run(model: str, seed: int, patience: int, steps_per_subgoal: int, agent_seed
             break
     env.close()
     switches = [asdict(event) for event in agent.switches]  # step, from/to index, reason, plan cost seen
-    return {"seed": seed, "success": success, "steps": len(trace), **classify(trace, success, names[-1]), "trace": trace,
-            "switches": switches}
+    return {"seed": seed, "success": success, "steps": len(trace), **classify(trace, success, names[-1]),
+            "trace": trace, "switches": switches}
 
 
 def main() -> None:

@@ -57,7 +57,8 @@ class DistillConfig:
     and camera), e.g. one per collecting process; the last ``val_episodes`` of them all (in order: data_dir, then
     extra_data_dirs) are held out for the invariance report. batch_size: frames per step (even: two frames of each
     sampled episode). nominal_share: share of the student's inputs that are nominal frames (chosen per pair).
-    pair_weight: weight of the pair term (:func:`distill_loss`). fp16: store the output's weights as float16 (as the shipped models are)."""
+    pair_weight: weight of the pair term (:func:`distill_loss`). fp16: store the output's weights as float16 (as the
+    shipped models are)."""
 
     model: str = "sim_multitask"
     data_dir: str = "data/pairs"
