@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
 from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 
 import envs  # noqa: F401  (registers the Franka envs)
 from agent.eval import AgentSpec
@@ -64,11 +63,16 @@ def classify(trace: list[dict[str, Any]], success: bool, final: str) -> dict[str
             "final_error": trace[-1]["error"]}
 
 
-def run(model: str, seed: int, patience: int, steps_per_subgoal: int, agent_seed: int) -> dict[str, Any]:
+def build(model: str, patience: int, steps_per_subgoal: int, agent_seed: int) -> tuple[gym.Env, SubgoalAgent]:
+    """The env (the model's camera and image size, waypoints every 10 cm) and the evaluation's subgoal agent."""
     spec = AgentSpec(kind="learned", planner="mppi", planner_overrides={"gripper_discrete": True}, model=model,
                      seed=agent_seed, bf16=False)
     env = gym.make("FrankaPickPlace-v0", waypoint_spacing=0.1, **model_env_kwargs(model))
-    agent = SubgoalAgent(spec(env), SubgoalConfig(steps_per_subgoal=steps_per_subgoal, plateau_patience=patience))
+    return env, SubgoalAgent(spec(env), SubgoalConfig(steps_per_subgoal=steps_per_subgoal, plateau_patience=patience))
+
+
+def run(env: gym.Env, agent: SubgoalAgent, seed: int) -> dict[str, Any]:
+    """One traced episode."""
     obs, info = env.reset(seed=seed)
     agent.reset()
     base = env.unwrapped
@@ -80,7 +84,6 @@ def run(model: str, seed: int, patience: int, steps_per_subgoal: int, agent_seed
         success = bool(info["is_success"])
         if success or terminated or truncated:
             break
-    env.close()
     switches = [asdict(event) for event in agent.switches]  # step, from/to index, reason, plan cost seen
     return {"seed": seed, "success": success, "steps": len(trace), **classify(trace, success, names[-1]),
             "trace": trace, "switches": switches}
@@ -96,15 +99,17 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="write every episode's trace here (JSON)")
     args = parser.parse_args()
     first, end = (int(x) for x in args.seeds.split(":"))
+    env, agent = build(args.model, args.patience, args.steps_per_subgoal, args.agent_seed)
     episodes = []
     for seed in range(first, end):
-        ep = run(args.model, seed, args.patience, args.steps_per_subgoal, args.agent_seed)
+        ep = run(env, agent, seed)
         episodes.append(ep)
         extra = {k: v for k, v in ep.items() if k not in ("trace", "switches", "seed", "success", "class")}
         print(f"seed {seed}: {ep['class']} {extra}", flush=True)
         if args.out:
             with open(args.out, "w") as f:
                 json.dump({"model": args.model, "patience": args.patience, "episodes": episodes}, f)
+    env.close()
     print(dict(Counter(ep["class"] for ep in episodes)))
 
 

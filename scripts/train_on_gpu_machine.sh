@@ -99,6 +99,8 @@ fraction() { case $1 in wpairs) echo 1.0 ;; *) echo 0.75 ;; esac; }
 # train_sets RUN: the datasets a fine-tune trains on
 train_sets() { case $1 in control) echo mixed ;; gripper) echo "mixed flip" ;; wrist_flip) echo "wrist wflip" ;;
   wdist|wcontrol) echo "wplay wpairs" ;; *) echo "$1" ;; esac; }
+# with_episodes DIR...: the directories among DIR... that hold an episode, one per line, in the order given
+with_episodes() { local d; for d in "$@"; do if compgen -G "$d/episode_*" > /dev/null; then echo "$d"; fi; done; }
 # encoder_of RUN: the frozen encoder a fine-tune trains on
 encoder_of() { case $1 in wdist) echo "$R/distill/encoder.pt" ;; *) echo "$ENCODER" ;; esac; }
 source scripts/gpu_machine_env.sh  # SETUP=0: no installing
@@ -155,8 +157,7 @@ fi
 if [ -n "$PAIRS" ]; then
   wait
   # every process's directory that holds episodes, for vjepa-distill (in glob order: the held-out ones are the last)
-  pair_dirs=()
-  for d in $D/"$PAIRS"_*; do compgen -G "$d/episode_*" > /dev/null && pair_dirs+=("$d"); done
+  mapfile -t pair_dirs < <(with_episodes $D/"$PAIRS"_*)
   [ "${#pair_dirs[@]}" -gt 0 ] || { echo "no paired episode by $(elapsed) s: stopping" | tee $R/pairs.txt; exit 3; }
   echo "paired episodes by $(elapsed) s: $(find "${pair_dirs[@]}" -maxdepth 1 -name 'episode_*' ! -name '*.tmp' \
     | wc -l)" | tee $R/pairs.txt
@@ -184,17 +185,15 @@ echo "collected by $(elapsed) s: $(episodes) episodes" \
 #    episodes.
 posttrain() {
   local name=$1 steps=$2; shift 2
-  local dirs=() d set
-  for set in $(train_sets "$name"); do
-    for d in "$D/${set}"_*; do compgen -G "$d/episode_*" > /dev/null && dirs+=("$d"); done
-  done
+  local dirs set
+  mapfile -t dirs < <(for set in $(train_sets "$name"); do with_episodes "$D/${set}"_*; done)
   local extra; extra=$(IFS=,; echo "${dirs[*]:1}")
   vjepa-posttrain data_dir="${dirs[0]}" "extra_data_dirs=[$extra]" out_dir="$R/ft_$name" model=sim_tiny96 \
     encoder_checkpoint="$(encoder_of "$name")" init_model="$INIT" steps="$steps" batch_size="$BATCH" lr="$LR" \
     warmup="$WARMUP" decay="$DECAY" ckpt_every="$CKPT" threads=4 device="$DEVICE" "$@"
 }
 export D R ENCODER INIT BATCH LR WARMUP DECAY DEVICE FLIP CKPT
-export -f posttrain train_sets encoder_of
+export -f posttrain train_sets with_episodes encoder_of
 if [ -n "$STEPS" ]; then  # fixed steps, no probe
   [ -z "$DISTILL_FROM" ] || [ -f $R/distill/encoder.pt ] || { echo "no distilled encoder" | tee -a $R/collect.txt
     tail -n 20 $R/distill.log; exit 3; }

@@ -21,7 +21,8 @@
 # collection ~2x as long per episode (~35 min), distillation 1.8 steps/s (~14 min), fine-tuning ~9 s per step at
 # batch 256 with 2 threads (~4 hours for step 3, ~5 hours for step 7).
 # SHIP=1 stores step 7's model as world_model/weights/sim_wrist with its weights in float16 (metadata.stored_dtype
-# says so); the shipped file also records the distillation (metadata.encoder_distillation).
+# says so). The shipped file's metadata.encoder_distillation (the distillation's settings and invariance report) was
+# added by hand in session 16: SHIP=1 does not write it (they are in ${OUT}_distill/config.json and invariance.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
@@ -83,8 +84,8 @@ wait
 #    the teacher's latent of its nominal twin), the directories in the GPU call's order (its shell glob order:
 #    process 1, 10, 11, ..., 2, ...; the held-out ones are the last 50 of process 9's, as there).
 glob_order() {  # COUNT PREFIX FIRST_SEED: the directories PREFIX_<seed> of processes 1..COUNT in shell glob order
-  local p
-  for p in 1 10 11 12 13 14 15 2 3 4 5 6 7 8 9; do if [ "$p" -le "$1" ]; then echo "$2_$(($3 - 1 + p))"; fi; done
+  local p                                     # (process numbers sorted as text)
+  for p in $(seq 1 "$1" | LC_ALL=C sort); do echo "$2_$(($3 - 1 + p))"; done
 }
 mapfile -t pair_dirs < <(glob_order "${#PAIR_COUNTS[@]}" "${DATA}_pairs" 71)
 vjepa-distill model="$OUT/model16" data_dir="${pair_dirs[0]}" "extra_data_dirs=[$(IFS=,; echo "${pair_dirs[*]:1}")]" \
