@@ -9,6 +9,7 @@ sim, the calibrated pose of a real camera), once per camera placement; planning 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from agent.energy import EnergyConfig, latent_energy, state_energy
 from agent.kinematics import integrate_action, integrate_sequence
 from agent.observation import check_obs
 from agent.protocol import LatentWorldModel
+from agent.release import hold_arm_while_releasing
 from envs.spec import clip_action, make_action_space
 from planners.base import Planner, PlanResult
 
@@ -28,15 +30,20 @@ from planners.base import Planner, PlanResult
 @dataclass(frozen=True)
 class AgentConfig:
     """replan_every: execute this many planned actions before planning again (1 = replan every step).
-    seed: seeds the planner's torch.Generator (re-seeded at reset())."""
+    seed: seeds the planner's torch.Generator (re-seeded at reset()).
+    release_in_place: an action that lets go of what the hand holds moves only the gripper, the arm holds still
+    (:mod:`agent.release`); applied to every scored sequence and to the executed plan."""
 
     replan_every: int = 1
     energy: EnergyConfig = field(default_factory=EnergyConfig)
     seed: int = 0
+    release_in_place: bool = False
 
     def __post_init__(self) -> None:
         if self.replan_every < 1:
             raise ValueError("replan_every must be >= 1")
+        if not isinstance(self.release_in_place, bool):
+            raise ValueError(f"release_in_place must be true or false, got {self.release_in_place!r}")
 
 
 def _digest(image: np.ndarray) -> str:
@@ -121,8 +128,7 @@ class Agent:
 
         def cost(actions: torch.Tensor) -> torch.Tensor:
             b, s, h, a = actions.shape
-            flat = actions.reshape(b * s, h, a)  # (S, H, 7)
-            states = integrate_sequence(state0, flat)  # (S, H, 7) state before each action
+            flat, states = self.executed(actions.reshape(b * s, h, a), state0)  # (S, H, 7) each
             camera = {} if self.camera_pose is None else {"camera_pose": self.camera_pose}
             pred = self.world_model.rollout(z0, flat, states, **camera)  # (S, H, N, D)
             energy = latent_energy(pred, goal_z, cfg.all_frames, cfg.norm)
@@ -133,6 +139,16 @@ class Agent:
 
         return cost
 
+    def executed(self, actions: torch.Tensor, state0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The action sequences (S, H, 7) as they will be executed (with ``release_in_place``, the arm held still
+        in each step that lets go, judged by the kinematic gripper closure before it) and the kinematic states
+        (S, H, 7) before each action."""
+        states = integrate_sequence(state0, actions)
+        if self.config.release_in_place:
+            actions = hold_arm_while_releasing(actions, states[..., 6])
+            states = integrate_sequence(state0, actions)  # same gripper closures, arm positions without the motion
+        return actions, states
+
     @torch.inference_mode()
     def plan(self, obs: dict, goal: dict) -> PlanResult:
         image, state = check_obs(obs, "obs")
@@ -141,6 +157,8 @@ class Agent:
         state0 = torch.as_tensor(state, dtype=torch.float32)
         t0 = time.perf_counter()
         result = self.planner.plan(self.cost_fn(z0, state0, goal_z), batch_size=1, generator=self._gen)
+        if self.config.release_in_place:  # execute what was scored
+            result = dataclasses.replace(result, actions=self.executed(result.actions, state0)[0])
         self.plan_times.append(time.perf_counter() - t0)
         self.last_plan = result
         return result

@@ -36,7 +36,8 @@ from agent.cli_errors import cli_errors
 PROG = "vjepa-eval"
 TOP_KEYS = ("agent", "planner", "planner_overrides", "model", "tasks", "episodes", "seed", "image_size", "camera",
             "max_steps", "video", "bf16", "device", "jobs", "energy", "label", "out_dir", "variants", "subgoals",
-            "subgoal_steps", "subgoal_energy_threshold", "subgoal_plateau_patience", "subgoal_waypoint_spacing")
+            "subgoal_steps", "subgoal_energy_threshold", "subgoal_plateau_patience", "subgoal_waypoint_spacing",
+            "release_in_place")
 ENERGY_KEYS = ("all_frames", "state_weight", "norm")
 AUTO = "auto"
 DEFAULT_VIEW = (64, "front")  # image size (px) and camera preset of agent=oracle|random with auto
@@ -125,7 +126,8 @@ def build(cfg: DictConfig, out_dir: str) -> tuple[Any, Any, str]:
                           norm=cfg.energy.norm)
     spec = AgentSpec(kind=_text("agent", cfg.agent), planner=_text("planner", cfg.planner),
                      planner_overrides=_plain(cfg.planner_overrides), model=_text("model", cfg.model),
-                     seed=cfg.seed, bf16=cfg.bf16, device=_text("device", cfg.device), energy=energy)
+                     seed=cfg.seed, bf16=cfg.bf16, device=_text("device", cfg.device), energy=energy,
+                     release_in_place=cfg.release_in_place)
     image_size, camera = resolve_view(spec.kind, spec.model, _plain(cfg.image_size), _plain(cfg.camera))
     eval_cfg = EvalConfig(tasks=_plain(cfg.tasks), episodes=cfg.episodes, seed=cfg.seed, image_size=image_size,
                           camera=camera, max_steps=cfg.max_steps, video=cfg.video, out_dir=out_dir, jobs=cfg.jobs,

@@ -38,7 +38,7 @@ from agent.subgoals import SubgoalAgent, SubgoalConfig
 from envs.scene import DEFAULT_CAMERA, camera_env_kwargs, camera_preset
 from envs.spec import SUPPORTED_IMAGE_SIZES
 from envs.registration import check_waypoint_spacing, waypoint_task_ids
-from envs.tasks import subgoal_sequences
+from envs.tasks import SUCCESS_TEST_VERSION, subgoal_sequences
 
 AGENT_KINDS = ("learned", "energy_oracle", "oracle", "random")
 BF16_CHOICES = ("auto", True, False)
@@ -245,7 +245,9 @@ class AgentSpec:
     """A picklable recipe for the agent under evaluation (what :func:`agent.factory.make_agent` needs), so that
     spawned workers can build their own. Call it with an env to build the agent.
 
-    bf16: "auto" (the factory picks by device), True or False. device: "auto", "cpu", "cuda" or "cuda:<i>"."""
+    bf16: "auto" (the factory picks by device), True or False. device: "auto", "cpu", "cuda" or "cuda:<i>".
+    release_in_place: the arm holds still in a step that lets go (:mod:`agent.release`; learned and energy_oracle
+    agents)."""
 
     kind: str = "learned"
     planner: str = "cem"
@@ -255,6 +257,7 @@ class AgentSpec:
     bf16: str | bool = "auto"
     device: str = "auto"
     energy: EnergyConfig = field(default_factory=EnergyConfig)
+    release_in_place: bool = False
 
     def __post_init__(self) -> None:
         from agent.factory import CPU_PLANNER_DEFAULTS, planner_defaults
@@ -272,16 +275,21 @@ class AgentSpec:
             raise ValueError(f"bf16 must be auto, true or false, got {self.bf16!r}")
         _check_device(self.device)
         _check_energy(self.energy)
+        if not isinstance(self.release_in_place, bool):
+            raise ValueError(f"release_in_place must be true or false, got {self.release_in_place!r}")
+        if self.release_in_place and self.kind not in ("learned", "energy_oracle"):
+            raise ValueError(f"release_in_place applies to the learned and energy_oracle agents, not {self.kind!r}")
 
     def identity(self) -> dict[str, Any]:
         """The fields that make results comparable (recorded in results.json and checked on resume): also every
         resolved planner setting (so that changed defaults start new results) and, for a learned agent, the SHA-256
         of the model's weights file (so that a model retrained under the same name or path does not add to the
-        results of the old one)."""
+        results of the old one). ``release_in_place`` only when on, so results stored before it existed resume."""
         from agent.factory import MODEL_KINDS, model_fingerprint, resolved_planner_settings
 
         uses_model = self.kind in MODEL_KINDS
         overrides = dict(self.planner_overrides) if self.planner_overrides else {}
+        release = {"release_in_place": True} if self.release_in_place else {}
         return {"agent_kind": self.kind, "planner": None if self.kind == "random" else self.planner,
                 "planner_overrides": overrides if self.kind != "random" else {},
                 "planner_settings": (None if self.kind == "random"
@@ -290,14 +298,14 @@ class AgentSpec:
                 "model_sha256": model_fingerprint(self.model) if uses_model else None,
                 "bf16": self.bf16 if uses_model else None,
                 "device": self.device if uses_model else None,
-                "energy": energy_identity(self.energy) if uses_model else None, "agent_seed": self.seed}
+                "energy": energy_identity(self.energy) if uses_model else None, "agent_seed": self.seed, **release}
 
     def __call__(self, env: gym.Env) -> Any:
         from agent.factory import make_agent
 
         overrides = dict(self.planner_overrides) if self.planner_overrides else {}
         return make_agent(self.kind, env, self.planner, overrides, self.model, self.seed, bf16=self.bf16,
-                          energy=self.energy, device=self.device)
+                          energy=self.energy, device=self.device, release_in_place=self.release_in_place)
 
 
 @dataclass
@@ -504,10 +512,11 @@ def run_identity(cfg: EvalConfig, label: str, agent_identity: Mapping[str, Any] 
 
     Variants are not part of it: like tasks, each has its own entries, so more can be added to a directory. In
     subgoal mode it holds the envs' subgoal sequences (names), so results made before a sequence changed (e.g.
-    before the approach image was added) are refused rather than mixed."""
+    before the approach image was added) are refused rather than mixed; likewise the version of the tasks'
+    success tests (:data:`envs.tasks.SUCCESS_TEST_VERSION`)."""
     subgoal = cfg.subgoal_config()
     return {"label": label, **dict(agent_identity or {}), "seed": cfg.seed, "image_size": cfg.image_size,
-            "camera": cfg.camera, "max_steps": cfg.max_steps,
+            "camera": cfg.camera, "max_steps": cfg.max_steps, "success_test": SUCCESS_TEST_VERSION,
             "subgoals": None if subgoal is None else {"steps_per_subgoal": subgoal.steps_per_subgoal,
                                                       "energy_threshold": subgoal.energy_threshold,
                                                       "min_steps_per_subgoal": subgoal.min_steps_per_subgoal,

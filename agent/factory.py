@@ -148,7 +148,7 @@ def check_env_matches_model(env, path: str | Path) -> None:
 
 def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str, Any] | None = None,
                model: str = "shipped", seed: int = 0, bf16: bool | str | None = "auto",
-               energy: EnergyConfig = EnergyConfig(), device: str = "auto"):
+               energy: EnergyConfig = EnergyConfig(), device: str = "auto", release_in_place: bool = False):
     """kind: "learned" | "energy_oracle" | "oracle" | "random".
 
     "energy_oracle" is the learned agent (same encoder, energy, planner and defaults) with its predictor replaced by
@@ -157,8 +157,11 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
     bf16: "auto" (default: bf16 autocast only on CUDA or a CPU with native bf16 kernels, see
     world_model.precision), True or False to force it. device: "auto" (CUDA when present), "cpu" or "cuda[:N]".
     The learned agent reports both choices in ``agent.runtime_info()``; it is refused (ValueError) for an env
-    whose image size or camera differ from the model's training data (see :func:`check_env_matches_model`)."""
+    whose image size or camera differ from the model's training data (see :func:`check_env_matches_model`).
+    release_in_place: :class:`agent.agent.AgentConfig`'s rule (learned and energy_oracle agents only)."""
     overrides = dict(planner_overrides or {})
+    if release_in_place and kind not in MODEL_KINDS:
+        raise ValueError(f"release_in_place applies to the learned and energy_oracle agents, not {kind!r}")
     if kind == "random":
         return RandomAgent(env.action_space, seed=seed)
     if kind == "oracle":
@@ -177,7 +180,8 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
         from agent.true_future import TrueFutureModel
 
         wm = TrueFutureModel(env, wm)
-    agent = Agent(wm, agent_planner(kind, planner, overrides), AgentConfig(energy=energy, seed=seed),
+    config = AgentConfig(energy=energy, seed=seed, release_in_place=release_in_place)
+    agent = Agent(wm, agent_planner(kind, planner, overrides), config,
                   action_space=env.action_space)
     agent.precision = precision
     return agent

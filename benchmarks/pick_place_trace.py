@@ -17,7 +17,7 @@ episode is then put in the first class that fits:
 
 Usage:
     MUJOCO_GL=egl OMP_NUM_THREADS=1 python3 benchmarks/pick_place_trace.py [--model sim_wrist] [--seeds 1000:1010]
-        [--patience 1] [--steps-per-subgoal 12] [--out trace.json]
+        [--patience 1] [--steps-per-subgoal 12] [--release-in-place] [--out trace.json]
 """
 from __future__ import annotations
 
@@ -63,10 +63,12 @@ def classify(trace: list[dict[str, Any]], success: bool, final: str) -> dict[str
             "final_error": trace[-1]["error"]}
 
 
-def build(model: str, patience: int, steps_per_subgoal: int, agent_seed: int) -> tuple[gym.Env, SubgoalAgent]:
-    """The env (the model's camera and image size, waypoints every 10 cm) and the evaluation's subgoal agent."""
+def build(model: str, patience: int, steps_per_subgoal: int, agent_seed: int,
+          release_in_place: bool = False) -> tuple[gym.Env, SubgoalAgent]:
+    """The env (the model's camera and image size, waypoints every 10 cm) and the evaluation's subgoal agent
+    (``release_in_place``: the arm holds still in the step that lets go, agent.release)."""
     spec = AgentSpec(kind="learned", planner="mppi", planner_overrides={"gripper_discrete": True}, model=model,
-                     seed=agent_seed, bf16=False)
+                     seed=agent_seed, bf16=False, release_in_place=release_in_place)
     env = gym.make("FrankaPickPlace-v0", waypoint_spacing=0.1, **model_env_kwargs(model))
     return env, SubgoalAgent(spec(env), SubgoalConfig(steps_per_subgoal=steps_per_subgoal, plateau_patience=patience))
 
@@ -96,10 +98,11 @@ def main() -> None:
     parser.add_argument("--patience", type=int, default=1)
     parser.add_argument("--steps-per-subgoal", type=int, default=12)
     parser.add_argument("--agent-seed", type=int, default=1000)
+    parser.add_argument("--release-in-place", action="store_true", help="the arm holds still while letting go")
     parser.add_argument("--out", default=None, help="write every episode's trace here (JSON)")
     args = parser.parse_args()
     first, end = (int(x) for x in args.seeds.split(":"))
-    env, agent = build(args.model, args.patience, args.steps_per_subgoal, args.agent_seed)
+    env, agent = build(args.model, args.patience, args.steps_per_subgoal, args.agent_seed, args.release_in_place)
     episodes = []
     for seed in range(first, end):
         ep = run(env, agent, seed)
@@ -108,7 +111,8 @@ def main() -> None:
         print(f"seed {seed}: {ep['class']} {extra}", flush=True)
         if args.out:
             with open(args.out, "w") as f:
-                json.dump({"model": args.model, "patience": args.patience, "episodes": episodes}, f)
+                json.dump({"model": args.model, "patience": args.patience,
+                           "release_in_place": args.release_in_place, "episodes": episodes}, f)
     env.close()
     print(dict(Counter(ep["class"] for ep in episodes)))
 

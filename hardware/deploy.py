@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "a model trained with camera=workspace_wrist; its frames are joined beside --camera's")
     parser.add_argument("--model", default="shipped")
     parser.add_argument("--planner", default="cem")
+    parser.add_argument("--release-in-place", action="store_true",
+                        help="the arm holds still in the step in which the hand lets go (agent.release): a cube let "
+                             "go while the arm moves is thrown several cm")
     parser.add_argument("--steps", type=int, default=20, help="actions to execute (>= 1)")
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--dynamics", type=float, default=0.1, help="franky relative dynamics factor, (0, 1]")
@@ -353,7 +356,8 @@ def run(args: argparse.Namespace) -> EpisodePaths:
     paths = reserve_episode(args.out)
     try:
         env = build_env(args, paths.log_jsonl)
-        agent = factory.make_agent("learned", env, planner=args.planner, planner_overrides={}, model=args.model)
+        agent = factory.make_agent("learned", env, planner=args.planner, planner_overrides={}, model=args.model,
+                                   release_in_place=args.release_in_place)
         give_camera_pose(agent, args)
     except BaseException:
         paths.log_jsonl.unlink(missing_ok=True)  # nothing happened: free the episode number

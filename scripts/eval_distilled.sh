@@ -14,7 +14,8 @@
 # predictor row, MODEL=<fine-tuned model> for the fine-tune's). MODEL=sim_wrist runs the wrist-camera model
 # (docs/manipulation.md "A wrist camera"; session 16's weights since then): ROWS="grasp_mppi_waypoints_disc
 # pp_mppi_waypoints_disc reach_cem_axes rwo_cem_disc grasp_disc_camera grasp_disc_all grasp_disc_lighting" were
-# session 15's rows, "grasp_disc_p1 pp_disc_p1" session 16's, reach_cem_h3_axes session 17's.
+# session 15's rows, "grasp_disc_p1 pp_disc_p1" session 16's, reach_cem_h3_axes session 17's, pp_disc_p1_release
+# session 18's (pp_disc_p1 with release_in_place=true: the arm holds still in the step that lets go).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
@@ -34,6 +35,9 @@ WP_DISC="planner=mppi $SUB $WP $DISC label=$AGENT+mppi+subgoals+wp0.1+disc"  # t
 # session 16: the same with a subgoal switched after one step without progress (plateau patience 1, chosen on grasp
 # seeds 3000-3029: docs/manipulation.md "The wrist model's encoder, distilled")
 WP_DISC_P1="planner=mppi ${SUB/patience=2/patience=1} $WP $DISC label=$AGENT+mppi+subgoals+wp0.1+disc+p1"
+# session 18: the arm holds still in the step that lets go (agent.release)
+WP_DISC_P1_RELEASE="planner=mppi ${SUB/patience=2/patience=1} $WP $DISC release_in_place=true
+  label=$AGENT+mppi+subgoals+wp0.1+disc+p1+release"
 runs=(
   "reach_cem tasks=[FrankaReach-v0] planner=cem label=$AGENT+cem
    variants=[nominal,lighting,colors,camera,distractors,noise,all,far_goals]"
@@ -66,6 +70,7 @@ runs=(
   "grasp_disc_lighting tasks=[FrankaGrasp-v0] $WP_DISC variants=[lighting]"
   "grasp_disc_p1 tasks=[FrankaGrasp-v0] $WP_DISC_P1"
   "pp_disc_p1 tasks=[FrankaPickPlace-v0] $WP_DISC_P1"
+  "pp_disc_p1_release tasks=[FrankaPickPlace-v0] $WP_DISC_P1_RELEASE"
   "reach_rwo_cem_g02 tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=cem $G02 label=$AGENT+cem+g02
    variants=[nominal,lighting,colors,camera,distractors,noise,all]"
 )

@@ -42,8 +42,10 @@
 # of 500 steps that ends by END_S seconds after the start.
 # On a CPU the same runs are `vjepa-posttrain ... steps=<the run's steps>` (model.json records the config), resumable.
 # Returns in $OUT: the two models (ft_<run> .safetensors + .json) and logs.tar.gz (logs and loss logs).
+# It refuses to start over an earlier run's outputs/gpu_train_runs or data/gpu_train (CLEAN=1 deletes them) and
+# exits nonzero when a run returns no model.
 # A dry run on the development CPU:
-#   DEVICE=cpu SETUP=0 EPISODES=2 PROCS=1 PROBE=4 MIN_STEPS=8 STEP_UNIT=4 WARMUP=2 DECAY=2 BATCH=4 END_S=400 \
+#   CLEAN=1 DEVICE=cpu SETUP=0 EPISODES=2 PROCS=1 PROBE=4 MIN_STEPS=8 STEP_UNIT=4 WARMUP=2 DECAY=2 BATCH=4 END_S=400 \
 #     EXPERIMENT=gripper_flip OUT=/tmp/gpu_dry bash scripts/train_on_gpu_machine.sh
 set -uo pipefail
 T0=$(date +%s)
@@ -103,12 +105,20 @@ train_sets() { case $1 in control) echo mixed ;; gripper) echo "mixed flip" ;; w
 with_episodes() { local d; for d in "$@"; do if compgen -G "$d/episode_*" > /dev/null; then echo "$d"; fi; done; }
 # encoder_of RUN: the frozen encoder a fine-tune trains on
 encoder_of() { case $1 in wdist) echo "$R/distill/encoder.pt" ;; *) echo "$ENCODER" ;; esac; }
+R=outputs/gpu_train_runs; D=data/gpu_train
+# an earlier run's outputs would be mixed in (its models returned as this run's): CLEAN=1 removes them
+for dir in $R $D; do
+  if [ -n "$(ls -A $dir 2>/dev/null)" ]; then
+    if [ "${CLEAN:-0}" = 1 ]; then rm -rf "$dir"; else
+      echo "$dir holds an earlier run's files: move it away, or CLEAN=1 to delete it" >&2; exit 2; fi
+  fi
+done
+mkdir -p $R $D
 source scripts/gpu_machine_env.sh  # SETUP=0: no installing
 if [ ! -f "$ENCODER" ]; then
   [ -n "$ENCODER_FROM" ] || { echo "no encoder at $ENCODER (carry it)" >&2; exit 3; }
   python3 -m training.export_encoder "$ENCODER_FROM" "$ENCODER" || exit 3
 fi
-R=outputs/gpu_train_runs; D=data/gpu_train; mkdir -p $R $D
 # logs come back whatever happens (a failed call's did not, in session 14)
 return_logs() {
   find $R -name '*.log' -exec sh -c '{ tr "\r" "\n" < "$1" | grep -v "it/s"; tr "\r" "\n" < "$1" | tail -1; } \
@@ -146,6 +156,8 @@ collect_set() {  # DATASET PROCESSES UNTIL_S: collecting processes in the backgr
 }
 if [ -n "$PAIRS" ]; then  # paired data first, on all but one core: the distillation needs it before the rest
   collect_set "$PAIRS" "${PAIR_PROCS:-15}" "$PAIRS_S"
+else
+  for name in $DATASETS; do collect_set "$name" "$PROCS" "$COLLECT_S"; done
 fi
 # no episode within FIRST_S seconds: stop with the collectors' logs rather than train on nothing
 episodes() { find $D -maxdepth 2 -type d -name 'episode_*' ! -name '*.tmp' | wc -l; }
@@ -161,8 +173,8 @@ if [ -n "$PAIRS" ]; then
   [ "${#pair_dirs[@]}" -gt 0 ] || { echo "no paired episode by $(elapsed) s: stopping" | tee $R/pairs.txt; exit 3; }
   echo "paired episodes by $(elapsed) s: $(find "${pair_dirs[@]}" -maxdepth 1 -name 'episode_*' ! -name '*.tmp' \
     | wc -l)" | tee $R/pairs.txt
+  for name in $DATASETS; do collect_set "$name" "$PROCS" "$COLLECT_S"; done
 fi
-for name in $DATASETS; do collect_set "$name" "$PROCS" "$COLLECT_S"; done
 if [ -n "$DISTILL_FROM" ]; then  # on the GPU while the play data is collected; cut by the time limit, the run
   # resumes from its last checkpoint with steps lowered to it (the encoder of that step is kept)
   distill_args=(model=$DISTILL_FROM data_dir="${pair_dirs[0]}" "extra_data_dirs=[$(IFS=,; echo "${pair_dirs[*]:1}")]"
@@ -237,14 +249,24 @@ echo "trained by $(elapsed) s" | tee -a $R/sizing.txt
 fi
 
 # 3. Return the models (a run stopped by the time limit is exported from its last checkpoint) and the logs.
+STATUS=0  # nonzero when a run returns no model (training failed before its first checkpoint, or the export did)
 for name in $RUNS; do
   run=$R/ft_$name
   [ -f $run/model.safetensors ] || python3 -m training.export $run $run/model >> $R/train_$name.log 2>&1
-  cp $run/model.safetensors "$DEST/ft_$name.safetensors"; cp $run/model.json "$DEST/ft_$name.json"
+  if [ -f $run/model.safetensors ] && [ -f $run/model.json ]; then
+    cp $run/model.safetensors "$DEST/ft_$name.safetensors"; cp $run/model.json "$DEST/ft_$name.json"
+  else
+    echo "FAILED: $name returned no model (see train_$name.log)" | tee -a $R/sizing.txt; STATUS=1
+  fi
 done
 if [ -n "$DISTILL_FROM" ]; then
-  cp $R/distill/encoder.pt "$DEST/encoder_wdist.pt"; cp $R/distill/invariance.json "$DEST/invariance_wdist.json"
+  if [ -f $R/distill/encoder.pt ]; then
+    cp $R/distill/encoder.pt "$DEST/encoder_wdist.pt"; cp $R/distill/invariance.json "$DEST/invariance_wdist.json"
+  else
+    echo "FAILED: the distillation returned no encoder (see distill.log)" | tee -a $R/sizing.txt; STATUS=1
+  fi
 fi
 trap - EXIT  # from here on the logs are returned once, below
 return_logs
 ls -la "$DEST"; cat $R/collect.txt $R/sizing.txt; tail -n 3 $R/*.tail
+exit $STATUS

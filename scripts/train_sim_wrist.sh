@@ -21,8 +21,9 @@
 # collection ~2x as long per episode (~35 min), distillation 1.8 steps/s (~14 min), fine-tuning ~9 s per step at
 # batch 256 with 2 threads (~4 hours for step 3, ~5 hours for step 7).
 # SHIP=1 stores step 7's model as world_model/weights/sim_wrist with its weights in float16 (metadata.stored_dtype
-# says so). The shipped file's metadata.encoder_distillation (the distillation's settings and invariance report) was
-# added by hand in session 16: SHIP=1 does not write it (they are in ${OUT}_distill/config.json and invariance.json).
+# says so). Step 7's model records the distillation (its settings and invariance report) in
+# metadata.encoder_distillation, copied by vjepa-posttrain from ${OUT}_distill/encoder.json (since session 18; the
+# shipped file's was added by hand in session 16, with fewer fields).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh

@@ -18,7 +18,9 @@ the nominal scene stays where it was.
 The output is a complete world model (student encoder + the source model's predictor) saved like any other, with
 the held-out invariance error before and after in its metadata and in ``<out_dir>/invariance.json``, and the
 student's weights alone in ``<out_dir>/encoder.pt`` (an ``encoder_checkpoint`` for ``vjepa-posttrain``, e.g. to
-fine-tune the predictor on the new latents with ``init_model``). Resumes from
+fine-tune the predictor on the new latents with ``init_model``), with its provenance beside it in
+``<out_dir>/encoder.json`` (config, source model, invariance report and the SHA-256 of encoder.pt), which
+vjepa-posttrain copies into its model's ``metadata.encoder_distillation``. Resumes from
 ``<out_dir>/last.pt`` after a kill; resuming under a config that differs outside ``DISTILL_MAY_CHANGE`` (or with a
 changed source model file) is refused. One process (CPU or one GPU).
 """
@@ -301,6 +303,9 @@ def _distill(cfg: DistillConfig, ctx) -> Path:
     report = {"before": before, "after": after, "val_episodes": len(val_eps), "steps": cfg.steps}
     write_json_atomic(out / "invariance.json", report)
     save_torch_atomic(out / "encoder.pt", student.state_dict())  # encoder_checkpoint for vjepa-posttrain
+    write_json_atomic(out / "encoder.json", {  # its provenance, which vjepa-posttrain records in its model
+        "trained_by": "training.distill", "encoder_sha256": file_sha256(out / "encoder.pt"), "config": asdict(cfg),
+        "source_model": cfg.model, "source_sha256": source_sha, "invariance": report})
     model.encoder.load_state_dict(student.state_dict())
     meta = {"trained_by": "training.distill", "config": asdict(cfg), "source_model": cfg.model,
             "source_sha256": source_sha, "source_metadata": source_meta, "invariance": report,

@@ -154,6 +154,28 @@ def encoder_fingerprint(cfg: PosttrainConfig) -> str | None:
     return file_sha256(path)
 
 
+def encoder_provenance(cfg: PosttrainConfig, encoder_sha: str | None) -> dict | None:
+    """The provenance file written beside the encoder checkpoint (``encoder.json`` of vjepa-distill), or None when
+    there is none. ValueError when it describes another file (its ``encoder_sha256`` is not the checkpoint's), so
+    a model never records the history of an encoder it was not trained on."""
+    import json
+
+    if not cfg.encoder_checkpoint:
+        return None
+    path = Path(cfg.encoder_checkpoint).with_suffix(".json")
+    if not path.is_file():
+        return None
+    try:
+        provenance = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} (the provenance of encoder_checkpoint) cannot be read: {exc}") from exc
+    if not isinstance(provenance, dict) or provenance.get("encoder_sha256") != encoder_sha:
+        recorded = provenance.get("encoder_sha256") if isinstance(provenance, dict) else None
+        raise ValueError(f"{path} describes another encoder (SHA-256 {recorded}, the checkpoint's is {encoder_sha}): "
+                         f"remove it or put the matching encoder beside it")
+    return provenance
+
+
 def check_encoder_unchanged(checkpoint: Path, saved: str | None, current: str | None) -> None:
     """Refuse to continue a run whose encoder checkpoint file changed since ``checkpoint`` was written."""
     if saved != current:
@@ -350,6 +372,7 @@ def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
     check_same_on_all_ranks(ctx, "the checkpoint step to resume from (-1: none)",
                             -1 if state is None else int(state["step"]), SHARED_FILES_HINT)
     encoder_sha = encoder_fingerprint(cfg)
+    distilled = encoder_provenance(cfg, encoder_sha)  # checked now, not after the training
     if state is not None:
         check_encoder_unchanged(out / "last.pt", state.get("encoder_sha256"), encoder_sha)
     with quiet_unless_main(ctx):
@@ -404,6 +427,8 @@ def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
     meta = {"trained_by": "training.posttrain", "config": asdict(cfg), "episodes": len(episodes),
             "corrupt_skipped": len(bad), "encode_seconds": round(encode_s, 1), "processes": ctx.world_size,
             "camera": dataset_camera(cfg.data_dir, cfg.data_format)}  # data's camera preset (None: not known)
+    if distilled is not None:
+        meta["encoder_distillation"] = distilled
     saved = save_model(model, save_base, meta) if ctx.is_main else save_base
     barrier(ctx)
     return saved

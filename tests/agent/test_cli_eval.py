@@ -34,11 +34,12 @@ def _cli(args, cwd, extra_env=None):
     ("+energy.typo=1", "unknown config key 'energy.typo'"), ("energy.norm=l3", "energy.norm must be one of"), ("planner=bogus", "unknown planner 'bogus'.*cem"),
     ("agent=bogus", "unknown agent kind 'bogus'"), ("image_size=100", "image_size"), ("jobs=0", "jobs"),
     ("device=tpu", "device"), ("video=maybe", "video"), ("planner_overrides=5", "planner_overrides"),
-    ("~episodes", "config key 'episodes' is missing"),
+    ("~episodes", "config key 'episodes' is missing"), ("release_in_place=maybe", "release_in_place"),
+    ("agent=random release_in_place=true", "release_in_place applies"),
 ])
 def test_f6_cli_refuses_bad_settings(override, match):
     with pytest.raises(ValueError, match=match):
-        _build([override])
+        _build(override.split())
 
 
 def test_f6_cli_tasks_string_is_one_task():
@@ -51,7 +52,8 @@ def test_cli_defaults_bf16_auto_device_auto_and_label():
     assert spec.bf16 == "auto" and spec.device == "auto" and eval_cfg.jobs == 1
     assert label == "learned+cem" and eval_cfg.out_dir == "x"
     _, spec, _ = _build(["bf16=false", "device=cpu"])
-    assert spec.bf16 is False and spec.device == "cpu"
+    assert spec.bf16 is False and spec.device == "cpu" and spec.release_in_place is False
+    assert _build(["release_in_place=true"])[1].release_in_place is True
 
 
 @pytest.mark.parametrize("override, needle", [("bf16=maybe", "bf16"), ("+epsiodes=50", "epsiodes"),

@@ -81,6 +81,17 @@ def test_energy_norm_in_identity_only_when_not_the_paper_l1():
     assert l2 == {**l1, "norm": "l2"}
 
 
+def test_release_in_place_in_identity_only_when_on():
+    """Results stored before release_in_place existed keep their identity; a run with it has another one."""
+    off = AgentSpec(kind="learned", model="a").identity()
+    assert "release_in_place" not in off
+    assert AgentSpec(kind="learned", model="a", release_in_place=True).identity() == {**off, "release_in_place": True}
+    with pytest.raises(ValueError, match="release_in_place applies to the learned"):
+        AgentSpec(kind="oracle", release_in_place=True)
+    with pytest.raises(ValueError, match="release_in_place must be true or false"):
+        AgentSpec(kind="learned", release_in_place="yes")
+
+
 def test_f1_legacy_results_checked_on_label_and_config(tmp_path):
     """results.json written before run identities were recorded: label, seed, image_size, max_steps are compared."""
     ep = {"task": "reach", "seed": 1000, "success": False, "steps": 1, "final_distance": 0.2,
@@ -288,3 +299,18 @@ def test_resolved_planner_settings_in_identity(monkeypatch):
     assert identity_differences(old, {"label": "x", **changed}) == []
     with pytest.raises(ValueError, match="unknown cem config fields"):
         AgentSpec(kind="learned", planner="cem", model="a", planner_overrides={"horizn": 3}).identity()
+
+
+def test_results_from_before_the_success_test_changed_are_not_resumed():
+    """The run identity records the tasks' success-test version; a file without it (version 1: a held cube on the
+    target counted as placed) is refused, one with the current version resumes."""
+    from agent.eval import run_identity
+    from envs.tasks import SUCCESS_TEST_VERSION
+
+    cfg = EvalConfig(tasks=("FrankaPickPlace-v0",), episodes=1, video=False)
+    identity = run_identity(cfg, "x", AgentSpec(kind="random").identity())
+    assert identity["success_test"] == SUCCESS_TEST_VERSION >= 2
+    current = {"run": to_json_value(identity), "tasks": {"FrankaPickPlace-v0": {"episodes": [{"seed": 1}]}}}
+    assert identity_differences(current, identity) == []
+    old = {**current, "run": {k: v for k, v in current["run"].items() if k != "success_test"}}
+    assert identity_differences(old, identity) == [f"success_test: 1 -> {SUCCESS_TEST_VERSION}"]

@@ -220,6 +220,34 @@ def test_pick_place_grasp_subgoal_is_sensible():
     env.close()
 
 
+def test_pick_place_success_needs_the_cube_let_go():
+    """A cube lowered onto the target and still held is not placed (and is farther from done); once the hand
+    opens, it is."""
+    from envs.experts import PickPlaceExpert
+    from envs.tasks import cube_held
+
+    env = gym.make("FrankaPickPlace-v0", image_size=64)
+    env.reset(seed=4)
+    base = env.unwrapped
+    expert = PickPlaceExpert(base, noise=0.0, seed=0)
+    while expert.phase < 6:
+        info = env.step(expert.act(None))[4]
+    down = np.array([0, 0, -0.005, 0, 0, 0, 0], np.float32)  # the last centimetre, gripper held closed
+    for _ in range(4):
+        if base.data.body("cube0").xpos[2] < base.task.scene.cube_size + 0.01:
+            break
+        info = env.step(down)[4]
+    assert base.data.body("cube0").xpos[2] < base.task.scene.cube_size + 0.01, "resting height"
+    assert cube_held(base) and base.task.placement_error(base) < 0.02, "on the target, held"
+    assert not info["is_success"] and not base.task.is_success(base)
+    held_distance = info["task_distance"]  # what the oracle minimises: letting go must lower it
+    while not expert.done():
+        info = env.step(expert.act(None))[4]
+    assert not cube_held(base) and info["is_success"]
+    assert info["task_distance"] < held_distance - 0.015
+    env.close()
+
+
 @pytest.mark.parametrize("task_id,names", [
     ("FrankaGrasp-v0", ["approach", "pregrasp", "grasp", "lift"]),
     ("FrankaPickPlace-v0", ["approach", "pregrasp", "grasp", "lift", "carry", "place"]),

@@ -88,6 +88,19 @@ def test_deploy_dry_run_saves_episode(tmp_path):
     assert log["status"] == "completed" and event_names(log).count("step") == 2
 
 
+def test_deploy_passes_release_in_place_to_the_agent(tmp_path, capsys, monkeypatch):
+    seen = []
+
+    def make_agent(*args, **kwargs):
+        seen.append(kwargs["release_in_place"])
+        return ScriptedAgent()
+
+    monkeypatch.setattr(agent_factory, "make_agent", make_agent)
+    assert run_deploy(["--steps", "1", "--out", str(tmp_path / "a")], capsys)[0] == 0
+    assert run_deploy(["--steps", "1", "--release-in-place", "--out", str(tmp_path / "b")], capsys)[0] == 0
+    assert seen == [False, True]
+
+
 @pytest.mark.parametrize("args, named", [(["--steps", "0"], "--steps"), (["--steps", "-3"], "-3"),
                                          (["--planner", "bogus"], "'bogus'"), (["--dynamics", "0"], "--dynamics"),
                                          (["--watchdog-s", "nan"], "--watchdog-s")])

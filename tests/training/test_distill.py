@@ -52,6 +52,27 @@ def test_distilled_model_keeps_the_predictor_and_lowers_the_held_out_scene_error
         torch.testing.assert_close(encoder[key], value, rtol=0, atol=0)
 
 
+def test_posttrain_records_the_distilled_encoders_provenance(pairs, source, tiny_dataset, tmp_path):
+    """encoder.json beside encoder.pt names what made it; vjepa-posttrain on that encoder copies it into its
+    model's metadata, and refuses a provenance file that describes another encoder (before training)."""
+    from training.posttrain import posttrain
+    from training.state import file_sha256
+
+    distill(_cfg(pairs, source, tmp_path / "run", steps=6, ckpt_every=3))
+    encoder = tmp_path / "run" / "encoder.pt"
+    provenance = json.loads((tmp_path / "run" / "encoder.json").read_text())
+    assert provenance["encoder_sha256"] == file_sha256(encoder) and provenance["source_model"] == str(source)
+    assert provenance["trained_by"] == "training.distill" and "after" in provenance["invariance"]
+    post = dict(data_dir=str(tiny_dataset), model="sim_tiny", encoder_checkpoint=str(encoder), steps=2,
+                batch_size=2, warmup=0, decay=0, ckpt_every=2, threads=1)
+    base = posttrain(PosttrainConfig(out_dir=str(tmp_path / "post"), **post))
+    assert json.loads(base.with_suffix(".json").read_text())["metadata"]["encoder_distillation"] == provenance
+    (tmp_path / "run" / "encoder.json").write_text(json.dumps({**provenance, "encoder_sha256": "0" * 64}))
+    with pytest.raises(ValueError, match="describes another encoder"):
+        posttrain(PosttrainConfig(out_dir=str(tmp_path / "post2"), **post))
+    assert not (tmp_path / "post2" / "last.pt").exists()
+
+
 def test_invariance_report_is_zero_for_the_teacher_on_nominal_frames(pairs, source):
     """The metric itself: the teacher scored on the twins it was given is exactly 0; on the randomised frames not."""
     model = load_world_model(source)
