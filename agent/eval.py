@@ -260,7 +260,7 @@ class AgentSpec:
     release_in_place: bool = False
 
     def __post_init__(self) -> None:
-        from agent.factory import CPU_PLANNER_DEFAULTS, planner_defaults
+        from agent.factory import CPU_PLANNER_DEFAULTS, MODEL_KINDS, planner_defaults
 
         if self.kind not in AGENT_KINDS:
             raise ValueError(f"unknown agent kind {self.kind!r}; choose one of {', '.join(AGENT_KINDS)}")
@@ -277,7 +277,7 @@ class AgentSpec:
         _check_energy(self.energy)
         if not isinstance(self.release_in_place, bool):
             raise ValueError(f"release_in_place must be true or false, got {self.release_in_place!r}")
-        if self.release_in_place and self.kind not in ("learned", "energy_oracle"):
+        if self.release_in_place and self.kind not in MODEL_KINDS:
             raise ValueError(f"release_in_place applies to the learned and energy_oracle agents, not {self.kind!r}")
 
     def identity(self) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Release in place: the arm holds still in the step in which the hand lets go.
 
-A cube dropped from carrying height (~10 cm) by opening the hand with the arm still lands within a few millimetres
-of where it was let go; opening while the arm moves 3 cm sideways throws it ~8 cm (the fingers push it as they
+A cube dropped from carrying height (~10 cm) above the target by opening the hand with the arm still lands within a
+few millimetres of the target (benchmarks/release_drop.py); opening while the arm moves 3 cm sideways throws it ~8 cm (the fingers push it as they
 part). Session 17's traces found the learned pick-and-place agent letting go while moving, within 2 cm of the
 target, and the cube ending 6-27 cm away (docs/manipulation.md, "Where pick-and-place fails").
 
@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import torch
 
-RELEASE_CLOSURE = 0.2  # closure (0 open, 1 shut) at or above which the hand may hold a cube (envs.tasks.cube_held)
+from envs.tasks import HOLD_MIN_CLOSURE
+
+RELEASE_CLOSURE = HOLD_MIN_CLOSURE  # closure at or above which the hand may hold a cube (envs.tasks.cube_held)
 ARM_DIMS = slice(0, 6)  # translation and rotation deltas of a 7-d action
 GRIPPER_DIM = 6
 

@@ -73,11 +73,14 @@ def set_cube(env, xy: np.ndarray, z: float | None = None, i: int = 0) -> None:
     env.data.qvel[env.model.joint(f"cube{i}_joint").dofadr[0]:][:6] = 0
 
 
+HOLD_MIN_CLOSURE = 0.2  # gripper closure (0 open, 1 shut) above which fingers close on a cube rather than hang open
+
+
 def cube_held(env, i: int = 0) -> bool:
     """Cube between the fingers: close to the TCP and the gripper closed on it (not fully shut)."""
     tcp, _ = env.ee_pose()
     close = np.linalg.norm(cube_pos(env, i) - tcp) < 0.035
-    return bool(close and 0.2 < env.gripper_closure() < 0.95)
+    return bool(close and HOLD_MIN_CLOSURE < env.gripper_closure() < 0.95)
 
 
 @dataclass
