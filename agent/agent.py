@@ -23,6 +23,7 @@ from agent.kinematics import integrate_action, integrate_sequence
 from agent.observation import check_obs
 from agent.protocol import LatentWorldModel
 from agent.release import hold_arm_while_releasing
+from agent.seeding import planner_seed
 from envs.spec import clip_action, make_action_space
 from planners.base import Planner, PlanResult
 
@@ -30,7 +31,8 @@ from planners.base import Planner, PlanResult
 @dataclass(frozen=True)
 class AgentConfig:
     """replan_every: execute this many planned actions before planning again (1 = replan every step).
-    seed: seeds the planner's torch.Generator (re-seeded at reset()).
+    seed: seeds the planner's torch.Generator (re-seeded at reset(); mixed with the episode seed when reset() is
+    given one, :func:`agent.seeding.planner_seed`).
     release_in_place: an action that lets go of what the hand holds moves only the gripper, the arm holds still
     (:mod:`agent.release`); applied to every scored sequence and to the executed plan."""
 
@@ -105,10 +107,12 @@ class Agent:
             info["precision"] = "bf16" if self.world_model.autocast_bf16 else "fp32"
         return info
 
-    def reset(self) -> None:
+    def reset(self, episode_seed: int | None = None) -> None:
+        """Start an episode: planner warm start and queued actions cleared, the planner's generator re-seeded
+        from the agent seed (and ``episode_seed`` when given: independent noise per episode)."""
         self.planner.reset()
         self._queue: list[np.ndarray] = []
-        self._gen = torch.Generator().manual_seed(self.config.seed)
+        self._gen = torch.Generator().manual_seed(planner_seed(self.config.seed, episode_seed))
         self.plan_times = []
 
     @torch.inference_mode()

@@ -37,7 +37,7 @@ PROG = "vjepa-eval"
 TOP_KEYS = ("agent", "planner", "planner_overrides", "model", "tasks", "episodes", "seed", "image_size", "camera",
             "max_steps", "video", "bf16", "device", "jobs", "energy", "label", "out_dir", "variants", "subgoals",
             "subgoal_steps", "subgoal_energy_threshold", "subgoal_plateau_patience", "subgoal_waypoint_spacing",
-            "release_in_place")
+            "release_in_place", "planner_seeding")
 ENERGY_KEYS = ("all_frames", "state_weight", "norm")
 AUTO = "auto"
 DEFAULT_VIEW = (64, "front")  # image size (px) and camera preset of agent=oracle|random with auto
@@ -134,7 +134,8 @@ def build(cfg: DictConfig, out_dir: str) -> tuple[Any, Any, str]:
                           variants=_plain(cfg.variants), subgoals=cfg.subgoals, subgoal_steps=cfg.subgoal_steps,
                           subgoal_energy_threshold=cfg.subgoal_energy_threshold,
                           subgoal_plateau_patience=cfg.subgoal_plateau_patience,
-                          subgoal_waypoint_spacing=cfg.subgoal_waypoint_spacing)
+                          subgoal_waypoint_spacing=cfg.subgoal_waypoint_spacing,
+                          planner_seeding=_text("planner_seeding", cfg.planner_seeding))
     label = _text("label", cfg.label, allow_none=True)
     if label is None:
         label = f"{spec.kind}+{spec.planner}" if spec.kind != "random" else "random"

@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from agent.energy import EnergyConfig
 from agent.eval_results import NOMINAL, ResultsStore, entry_key, iter_entries, summarise  # noqa: F401 - API
+from agent.seeding import check_planner_seeding, reset_agent
 from agent.subgoals import SubgoalAgent, SubgoalConfig
 from envs.scene import DEFAULT_CAMERA, camera_env_kwargs, camera_preset
 from envs.spec import SUPPORTED_IMAGE_SIZES
@@ -168,7 +169,9 @@ class EvalConfig:
     ``info["subgoals"]`` with a :class:`agent.subgoals.SubgoalAgent` switching after ``subgoal_steps`` actions
     and/or once the plan cost is <= ``subgoal_energy_threshold``. subgoal_waypoint_spacing (metres, subgoal mode
     only): grasp and pick-and-place envs add waypoint images that split the expert's free-space moves into legs of
-    at most about that length (``envs.tasks.pick_waypoints``)."""
+    at most about that length (``envs.tasks.pick_waypoints``). planner_seeding: "per_episode" seeds each episode's
+    planner noise from (agent seed, episode seed), so episodes are independent draws; "shared" restarts one stream
+    before every episode, as every run before session 19 did (:mod:`agent.seeding`)."""
 
     tasks: tuple[str, ...] = ("FrankaReach-v0",)
     episodes: int = 10
@@ -185,9 +188,11 @@ class EvalConfig:
     subgoal_energy_threshold: float | None = None
     subgoal_plateau_patience: int | None = None
     subgoal_waypoint_spacing: float | None = None
+    planner_seeding: str = "per_episode"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", _normalise_tasks(self.tasks))
+        check_planner_seeding(self.planner_seeding)
         object.__setattr__(self, "variants", _normalise_variants(self.variants))
         _check_subgoal_fields(self.subgoals, self.subgoal_steps, self.subgoal_energy_threshold,
                               self.subgoal_plateau_patience)
@@ -341,8 +346,9 @@ def _switches(agent: Any) -> list[dict[str, Any]] | None:
 
 
 def run_episode(env: gym.Env, agent, seed: int, max_steps: int, video_path: Path | None,
-                variant: str = NOMINAL) -> EpisodeResult:
-    """One episode: reset the env with ``seed`` and the agent, act until success or ``max_steps`` actions.
+                variant: str = NOMINAL, episode_seed: int | None = None) -> EpisodeResult:
+    """One episode: reset the env with ``seed`` and the agent (with ``episode_seed`` when given, see
+    :mod:`agent.seeding`), act until success or ``max_steps`` actions.
 
     A :class:`agent.subgoals.SubgoalAgent` is given ``info["subgoals"]`` of the latest step, any other agent the
     final goal ``info["goal"]``."""
@@ -350,7 +356,7 @@ def run_episode(env: gym.Env, agent, seed: int, max_steps: int, video_path: Path
 
     obs, info = env.reset(seed=seed)
     goal = info["goal"]
-    agent.reset()
+    reset_agent(agent, episode_seed)
     if getattr(_inner_agent(agent), "needs_camera_pose", False):  # this episode's camera (jittered or not)
         _inner_agent(agent).set_camera_pose(env.unwrapped.camera_pose())
     frames = [obs["image"]]
@@ -383,13 +389,14 @@ def agent_runtime_info(agent: Any) -> dict[str, Any] | None:
 @dataclass(frozen=True)
 class EpisodeJob:
     """One episode to run: ``task`` under ``variant`` reset with ``seed``, at most ``max_steps`` actions, video to
-    ``video``."""
+    ``video``; the agent is reset with ``episode_seed`` (None: the agent's own seed alone, shared mode)."""
 
     task: str
     seed: int
     max_steps: int
     video: str | None
     variant: str = NOMINAL
+    episode_seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -444,7 +451,7 @@ class EpisodeRunner:
         """Run one episode; returns it with the job's env id and variant and the agent's runtime info."""
         env, agent = self._env_agent(job.task, job.variant)
         video = Path(job.video) if job.video else None
-        episode = run_episode(env, agent, job.seed, job.max_steps, video, job.variant)
+        episode = run_episode(env, agent, job.seed, job.max_steps, video, job.variant, job.episode_seed)
         return EpisodeOutcome(job.task, asdict(episode), agent_runtime_info(agent), job.variant)
 
     def close(self) -> None:
@@ -502,7 +509,8 @@ def plan_jobs(cfg: EvalConfig, done: Mapping[str, Mapping[int, Any]]) -> list[Ep
             raise ValueError(f"task {task!r} has no default episode length; set max_steps")
         for variant in cfg.variants:
             finished = done.get(entry_key(task, variant), {})
-            jobs += [EpisodeJob(task, seed, int(max_steps), video_path(cfg, task, variant, seed), variant)
+            jobs += [EpisodeJob(task, seed, int(max_steps), video_path(cfg, task, variant, seed), variant,
+                                seed if cfg.planner_seeding == "per_episode" else None)
                      for seed in range(cfg.seed, cfg.seed + cfg.episodes) if seed not in finished]
     return jobs
 
@@ -513,10 +521,11 @@ def run_identity(cfg: EvalConfig, label: str, agent_identity: Mapping[str, Any] 
     Variants are not part of it: like tasks, each has its own entries, so more can be added to a directory. In
     subgoal mode it holds the envs' subgoal sequences (names), so results made before a sequence changed (e.g.
     before the approach image was added) are refused rather than mixed; likewise the version of the tasks'
-    success tests (:data:`envs.tasks.SUCCESS_TEST_VERSION`)."""
+    success tests (:data:`envs.tasks.SUCCESS_TEST_VERSION`) and how the planner is seeded per episode."""
     subgoal = cfg.subgoal_config()
     return {"label": label, **dict(agent_identity or {}), "seed": cfg.seed, "image_size": cfg.image_size,
             "camera": cfg.camera, "max_steps": cfg.max_steps, "success_test": SUCCESS_TEST_VERSION,
+            "planner_seeding": cfg.planner_seeding,
             "subgoals": None if subgoal is None else {"steps_per_subgoal": subgoal.steps_per_subgoal,
                                                       "energy_threshold": subgoal.energy_threshold,
                                                       "min_steps_per_subgoal": subgoal.min_steps_per_subgoal,

@@ -17,9 +17,10 @@
   later), but a stored entry whose ``env_kwargs`` differ from the variant's current definition is refused.
 * Fields added to the run identity later (``subgoals``, ``camera``) read as their default (:data:`IDENTITY_DEFAULTS`)
   in files written before them, so such files resume. Files written before the tasks' success tests were versioned
-  (``success_test``) read as version 1 and are refused under a later one. The model weights' SHA-256
-  (``model_sha256``) and the resolved planner settings (``planner_settings``) are compared only where the stored run
-  recorded them: older files cannot tell which weights or defaults they used.
+  (``success_test``) read as version 1 and are refused under a later one; files written before the planner was
+  seeded per episode (``planner_seeding``) read as ``"shared"`` and are refused by a per-episode run. The model
+  weights' SHA-256 (``model_sha256``) and the resolved planner settings (``planner_settings``) are compared only
+  where the stored run recorded them: older files cannot tell which weights or defaults they used.
 * Strict JSON: summaries hold ``null`` (never NaN) for undefined means and the file is written with
   ``allow_nan=False``.
 """
@@ -44,7 +45,8 @@ LOCK_NAME = ".results.lock"
 NOMINAL = "nominal"
 VARIANT_SEPARATOR = "@"
 # run-identity fields added later -> value of older runs (they rendered with the "front" camera)
-IDENTITY_DEFAULTS: dict[str, Any] = {"subgoals": None, "camera": "front", "success_test": 1}
+IDENTITY_DEFAULTS: dict[str, Any] = {"subgoals": None, "camera": "front", "success_test": 1,
+                                     "planner_seeding": "shared"}
 # run-identity fields added later that older runs did not know (not compared when the stored run lacks them)
 IDENTITY_UNKNOWN_IF_ABSENT = ("model_sha256", "planner_settings")
 

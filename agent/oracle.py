@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from agent.observation import check_obs
+from agent.seeding import planner_seed
 from envs.spec import clip_action
 from planners.base import Planner, PlanResult
 
@@ -46,9 +47,10 @@ class OracleAgent:
         self.last_plan: PlanResult | None = None
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, episode_seed: int | None = None) -> None:
+        """Start an episode: planner cleared, generator re-seeded (see :meth:`agent.agent.Agent.reset`)."""
         self.planner.reset()
-        self._gen = torch.Generator().manual_seed(self.seed)
+        self._gen = torch.Generator().manual_seed(planner_seed(self.seed, episode_seed))
         self.plan_times: list[float] = []
 
     def _cost(self, actions: torch.Tensor) -> torch.Tensor:
@@ -73,8 +75,9 @@ class RandomAgent:
         self.seed = seed
         self.reset()
 
-    def reset(self) -> None:
-        self.rng = np.random.default_rng(self.seed)
+    def reset(self, episode_seed: int | None = None) -> None:
+        """Start an episode: the action stream re-seeded (see :meth:`agent.agent.Agent.reset`)."""
+        self.rng = np.random.default_rng(planner_seed(self.seed, episode_seed))
         self.plan_times: list[float] = []
 
     def act(self, obs: dict, goal: dict | None = None) -> np.ndarray:

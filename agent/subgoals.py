@@ -33,12 +33,13 @@ from typing import Any, Protocol, Sequence
 import numpy as np
 
 from agent.observation import check_obs
+from agent.seeding import reset_agent
 
 
 class GoalConditionedAgent(Protocol):
     def act(self, obs: dict, goal: dict) -> np.ndarray: ...
 
-    def reset(self) -> None: ...
+    def reset(self, episode_seed: int | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,11 @@ class SubgoalAgent:
         self.config = config
         self.reset()
 
-    def reset(self) -> None:
-        """Start a new episode: back to the first subgoal, wrapped agent reset."""
-        self.agent.reset()
+    def reset(self, episode_seed: int | None = None) -> None:
+        """Start a new episode: back to the first subgoal, wrapped agent reset (with ``episode_seed`` when given;
+        a switch re-seeds the wrapped agent the same way)."""
+        self.episode_seed = episode_seed
+        reset_agent(self.agent, episode_seed)
         self.index = 0
         self.steps_on_subgoal = 0
         self.step_count = 0
@@ -194,4 +197,4 @@ class SubgoalAgent:
         self.steps_on_subgoal = 0
         self.best_cost, self.stalled = None, 0
         if self.config.reset_on_switch:
-            self.agent.reset()
+            reset_agent(self.agent, self.episode_seed)

@@ -17,7 +17,10 @@ episode is then put in the first class that fits:
 
 Usage:
     MUJOCO_GL=egl OMP_NUM_THREADS=1 python3 benchmarks/pick_place_trace.py [--model sim_wrist] [--seeds 1000:1010]
-        [--patience 1] [--steps-per-subgoal 12] [--release-in-place] [--out trace.json]
+        [--patience 1] [--steps-per-subgoal 12] [--release-in-place] [--planner-seeding shared] [--out trace.json]
+
+With the same ``--agent-seed`` as the evaluation's ``seed`` and the same ``--planner-seeding`` (vjepa-eval's
+``planner_seeding``, per_episode by default) it reproduces the evaluation's episodes.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ import gymnasium as gym
 import envs  # noqa: F401  (registers the Franka envs)
 from agent.eval import AgentSpec
 from agent.factory import model_env_kwargs
+from agent.seeding import PLANNER_SEEDINGS
 from agent.subgoals import SubgoalAgent, SubgoalConfig
 from envs.tasks import SUCCESS_RADIUS, cube_held, cube_pos
 
@@ -73,10 +77,11 @@ def build(model: str, patience: int, steps_per_subgoal: int, agent_seed: int,
     return env, SubgoalAgent(spec(env), SubgoalConfig(steps_per_subgoal=steps_per_subgoal, plateau_patience=patience))
 
 
-def run(env: gym.Env, agent: SubgoalAgent, seed: int) -> dict[str, Any]:
-    """One traced episode."""
+def run(env: gym.Env, agent: SubgoalAgent, seed: int, per_episode: bool = True) -> dict[str, Any]:
+    """One traced episode (the planner seeded from the agent seed and ``seed`` when ``per_episode``, else from the
+    agent seed alone, as vjepa-eval's planner_seeding)."""
     obs, info = env.reset(seed=seed)
-    agent.reset()
+    agent.reset(episode_seed=seed if per_episode else None)
     base = env.unwrapped
     names = [i.get("name", "?") for i in base.subgoal_info]  # one per entry of info["subgoals"], the final goal last
     trace, success = [], bool(info["is_success"])
@@ -99,20 +104,23 @@ def main() -> None:
     parser.add_argument("--steps-per-subgoal", type=int, default=12)
     parser.add_argument("--agent-seed", type=int, default=1000)
     parser.add_argument("--release-in-place", action="store_true", help="the arm holds still while letting go")
+    parser.add_argument("--planner-seeding", choices=PLANNER_SEEDINGS, default="per_episode",
+                        help="as vjepa-eval's planner_seeding (shared: how runs before session 19 were seeded)")
     parser.add_argument("--out", default=None, help="write every episode's trace here (JSON)")
     args = parser.parse_args()
     first, end = (int(x) for x in args.seeds.split(":"))
     env, agent = build(args.model, args.patience, args.steps_per_subgoal, args.agent_seed, args.release_in_place)
     episodes = []
     for seed in range(first, end):
-        ep = run(env, agent, seed)
+        ep = run(env, agent, seed, args.planner_seeding == "per_episode")
         episodes.append(ep)
         extra = {k: v for k, v in ep.items() if k not in ("trace", "switches", "seed", "success", "class")}
         print(f"seed {seed}: {ep['class']} {extra}", flush=True)
         if args.out:
             with open(args.out, "w") as f:
                 json.dump({"model": args.model, "patience": args.patience,
-                           "release_in_place": args.release_in_place, "episodes": episodes}, f)
+                           "release_in_place": args.release_in_place, "agent_seed": args.agent_seed,
+                           "planner_seeding": args.planner_seeding, "episodes": episodes}, f)
     env.close()
     print(dict(Counter(ep["class"] for ep in episodes)))
 

@@ -1,14 +1,17 @@
 # Sourced by scripts/reproduce_results.sh, scripts/eval_sim_multitask.sh, scripts/eval_planner_gripper.sh,
 # scripts/eval_distilled.sh and scripts/eval_on_gpu_machine.sh: run vjepa-eval evaluations JOBS at a time, each
 # into $OUT/<name>/ with its log in $OUT/<name>.log. Needs OUT, EPISODES and JOBS set; EVAL_TIMEOUT=<seconds>
-# (optional) stops each evaluation after that long (its results so far stay). check_rows / selected pick the runs
+# (optional) stops each evaluation after that long (its results so far stay). PLANNER_SEEDING (default shared, how
+# every documented row was measured, so the rows reproduce exactly; per_episode gives each episode its own planner
+# noise, vjepa-eval's default since session 19: agent/seeding.py). check_rows / selected pick the runs
 # named in ROWS from a list of runs; run_rows runs those one after another.
 EVAL_STATUS=0
 
-run_one() {  # name, then vjepa-eval overrides (they come after episodes=$EPISODES, so an episodes= of theirs wins)
+run_one() {  # name, then vjepa-eval overrides (they come after episodes=$EPISODES and planner_seeding, so theirs win)
   local name=$1; shift
   mkdir -p "$(dirname "$OUT/$name")"
-  if ${EVAL_TIMEOUT:+timeout "$EVAL_TIMEOUT"} vjepa-eval episodes="$EPISODES" "$@" out_dir="$OUT/$name" \
+  if ${EVAL_TIMEOUT:+timeout "$EVAL_TIMEOUT"} vjepa-eval episodes="$EPISODES" \
+      planner_seeding="${PLANNER_SEEDING:-shared}" "$@" out_dir="$OUT/$name" \
       > "$OUT/$name.log" 2>&1; then
     echo "done: $name"
   else

@@ -36,6 +36,7 @@ def _cli(args, cwd, extra_env=None):
     ("device=tpu", "device"), ("video=maybe", "video"), ("planner_overrides=5", "planner_overrides"),
     ("~episodes", "config key 'episodes' is missing"), ("release_in_place=maybe", "release_in_place"),
     ("agent=random release_in_place=true", "release_in_place applies"),
+    ("planner_seeding=bogus", "planner_seeding must be one of per_episode, shared"),
 ])
 def test_f6_cli_refuses_bad_settings(override, match):
     with pytest.raises(ValueError, match=match):
@@ -54,6 +55,8 @@ def test_cli_defaults_bf16_auto_device_auto_and_label():
     _, spec, _ = _build(["bf16=false", "device=cpu"])
     assert spec.bf16 is False and spec.device == "cpu" and spec.release_in_place is False
     assert _build(["release_in_place=true"])[1].release_in_place is True
+    assert eval_cfg.planner_seeding == "per_episode"
+    assert _build(["planner_seeding=shared"])[0].planner_seeding == "shared"
 
 
 @pytest.mark.parametrize("override, needle", [("bf16=maybe", "bf16"), ("+epsiodes=50", "epsiodes"),

@@ -74,11 +74,11 @@ class FailingAgent(RandomAgent):
 
     resets_left = 0
 
-    def reset(self):
+    def reset(self, episode_seed=None):
         FailingAgent.resets_left -= 1
         if FailingAgent.resets_left < 0:
             raise KeyboardInterrupt
-        super().reset()
+        super().reset(episode_seed)
 
 
 def test_interrupted_run_keeps_finished_episodes_and_resumes(tmp_path):
@@ -108,9 +108,9 @@ class ParkingAgent(RandomAgent):
 
     episodes = 0
 
-    def reset(self):
+    def reset(self, episode_seed=None):
         ParkingAgent.episodes += 1
-        super().reset()
+        super().reset(episode_seed)
 
     def act(self, obs, goal):
         import os

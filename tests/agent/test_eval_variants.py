@@ -118,9 +118,9 @@ class CountingAgent(RandomAgent):
         super().__init__(*args, **kwargs)
         self._built = True
 
-    def reset(self):
+    def reset(self, episode_seed=None):
         CountingAgent.episodes += self._built
-        super().reset()
+        super().reset(episode_seed)
 
 
 def counting_factory(env):

@@ -93,6 +93,22 @@ def test_rollout_refuses_a_start_the_env_is_not_in(env, model_path):
     model.rollout(torch.zeros(1, 16, 192), _actions()[:1], integrate_sequence(wrapped, _actions()[:1]))
 
 
+def test_rollout_accepts_the_state_observed_after_a_step(env, model_path):
+    """Regression (session 19): an energy_oracle reach episode stopped with "the plan starts 0.000142 away" on its
+    second CEM iteration. An observation is read right after mj_step, whose poses lag the joints by one substep;
+    after the first rollout's restore (mj_forward) the env's state no longer shows that lag. Plans from the observed
+    state must still be accepted, on every step, rotating actions included."""
+    model = TrueFutureModel(env, load_world_model(model_path))
+    rng = np.random.default_rng(0)
+    env.action_space.seed(0)
+    for t in range(30):
+        action = env.action_space.sample() if t % 2 else np.r_[rng.uniform(-0.05, 0.05, 3), 0, 0, 0, 1.0]
+        obs, *_ = env.step(np.asarray(action, np.float32))
+        state0 = torch.as_tensor(obs["state"])
+        for _ in range(2):  # the second rollout starts from the restored (lag-free) state
+            model.rollout(torch.zeros(1, 16, 192), _actions()[:1], integrate_sequence(state0, _actions()[:1]))
+
+
 def test_rollout_refuses_bad_shapes(env, model_path):
     model = TrueFutureModel(env, load_world_model(model_path))
     state0 = torch.as_tensor(env.unwrapped.current_state(), dtype=torch.float32)
