@@ -37,7 +37,7 @@ PROG = "vjepa-eval"
 TOP_KEYS = ("agent", "planner", "planner_overrides", "model", "tasks", "episodes", "seed", "image_size", "camera",
             "max_steps", "video", "bf16", "device", "jobs", "energy", "label", "out_dir", "variants", "subgoals",
             "subgoal_steps", "subgoal_energy_threshold", "subgoal_plateau_patience", "subgoal_waypoint_spacing",
-            "release_in_place", "planner_seeding")
+            "release_in_place", "planner_seeding", "one_step_alternative")
 ENERGY_KEYS = ("all_frames", "state_weight", "norm")
 AUTO = "auto"
 DEFAULT_VIEW = (64, "front")  # image size (px) and camera preset of agent=oracle|random with auto
@@ -127,7 +127,7 @@ def build(cfg: DictConfig, out_dir: str) -> tuple[Any, Any, str]:
     spec = AgentSpec(kind=_text("agent", cfg.agent), planner=_text("planner", cfg.planner),
                      planner_overrides=_plain(cfg.planner_overrides), model=_text("model", cfg.model),
                      seed=cfg.seed, bf16=cfg.bf16, device=_text("device", cfg.device), energy=energy,
-                     release_in_place=cfg.release_in_place)
+                     release_in_place=cfg.release_in_place, one_step_alternative=cfg.one_step_alternative)
     image_size, camera = resolve_view(spec.kind, spec.model, _plain(cfg.image_size), _plain(cfg.camera))
     eval_cfg = EvalConfig(tasks=_plain(cfg.tasks), episodes=cfg.episodes, seed=cfg.seed, image_size=image_size,
                           camera=camera, max_steps=cfg.max_steps, video=cfg.video, out_dir=out_dir, jobs=cfg.jobs,

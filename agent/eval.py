@@ -251,6 +251,7 @@ class AgentSpec:
     spawned workers can build their own. Call it with an env to build the agent.
 
     bf16: "auto" (the factory picks by device), True or False. device: "auto", "cpu", "cuda" or "cuda:<i>".
+    one_step_alternative: also search plans that move once and then hold still (:mod:`planners.one_step`).
     release_in_place: the arm holds still in a step that lets go (:mod:`agent.release`; learned and energy_oracle
     agents)."""
 
@@ -263,6 +264,7 @@ class AgentSpec:
     device: str = "auto"
     energy: EnergyConfig = field(default_factory=EnergyConfig)
     release_in_place: bool = False
+    one_step_alternative: bool = False
 
     def __post_init__(self) -> None:
         from agent.factory import CPU_PLANNER_DEFAULTS, MODEL_KINDS, planner_defaults
@@ -284,17 +286,24 @@ class AgentSpec:
             raise ValueError(f"release_in_place must be true or false, got {self.release_in_place!r}")
         if self.release_in_place and self.kind not in MODEL_KINDS:
             raise ValueError(f"release_in_place applies to the learned and energy_oracle agents, not {self.kind!r}")
+        if not isinstance(self.one_step_alternative, bool):
+            raise ValueError(f"one_step_alternative must be true or false, got {self.one_step_alternative!r}")
+        if self.one_step_alternative and self.kind == "random":
+            raise ValueError("one_step_alternative applies to planning agents, not 'random'")
 
     def identity(self) -> dict[str, Any]:
         """The fields that make results comparable (recorded in results.json and checked on resume): also every
         resolved planner setting (so that changed defaults start new results) and, for a learned agent, the SHA-256
         of the model's weights file (so that a model retrained under the same name or path does not add to the
-        results of the old one). ``release_in_place`` only when on, so results stored before it existed resume."""
+        results of the old one). ``release_in_place`` and ``one_step_alternative`` only when on, so results stored
+        before they existed resume."""
         from agent.factory import MODEL_KINDS, model_fingerprint, resolved_planner_settings
 
         uses_model = self.kind in MODEL_KINDS
         overrides = dict(self.planner_overrides) if self.planner_overrides else {}
         release = {"release_in_place": True} if self.release_in_place else {}
+        if self.one_step_alternative:
+            release["one_step_alternative"] = True
         return {"agent_kind": self.kind, "planner": None if self.kind == "random" else self.planner,
                 "planner_overrides": overrides if self.kind != "random" else {},
                 "planner_settings": (None if self.kind == "random"
@@ -310,7 +319,8 @@ class AgentSpec:
 
         overrides = dict(self.planner_overrides) if self.planner_overrides else {}
         return make_agent(self.kind, env, self.planner, overrides, self.model, self.seed, bf16=self.bf16,
-                          energy=self.energy, device=self.device, release_in_place=self.release_in_place)
+                          energy=self.energy, device=self.device, release_in_place=self.release_in_place,
+                          one_step_alternative=self.one_step_alternative)
 
 
 @dataclass

@@ -75,6 +75,17 @@ def agent_planner(kind: str, planner: str, overrides: dict[str, Any] | None = No
     return make_planner(planner, paper_bounds(), **{**planner_defaults(table, planner), **(overrides or {})})
 
 
+def _planner(kind: str, planner: str, overrides: dict[str, Any], one_step_alternative: bool):
+    """:func:`agent_planner`, wrapped in a :class:`planners.one_step.OneStepAlternative` (its one-step planner the
+    same planner at horizon 1) when asked."""
+    full = agent_planner(kind, planner, overrides)
+    if not one_step_alternative:
+        return full
+    from planners.one_step import OneStepAlternative
+
+    return OneStepAlternative(full, agent_planner(kind, planner, {**overrides, "horizon": 1}))
+
+
 def resolved_planner_settings(kind: str, planner: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every field of the config of :func:`agent_planner` (the planner's own defaults included). Recorded with
     results, so that a change of the defaults does not mix results planned with different settings."""
@@ -148,7 +159,8 @@ def check_env_matches_model(env, path: str | Path) -> None:
 
 def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str, Any] | None = None,
                model: str = "shipped", seed: int = 0, bf16: bool | str | None = "auto",
-               energy: EnergyConfig = EnergyConfig(), device: str = "auto", release_in_place: bool = False):
+               energy: EnergyConfig = EnergyConfig(), device: str = "auto", release_in_place: bool = False,
+               one_step_alternative: bool = False):
     """kind: "learned" | "energy_oracle" | "oracle" | "random".
 
     "energy_oracle" is the learned agent (same encoder, energy, planner and defaults) with its predictor replaced by
@@ -158,14 +170,18 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
     world_model.precision), True or False to force it. device: "auto" (CUDA when present), "cpu" or "cuda[:N]".
     The learned agent reports both choices in ``agent.runtime_info()``; it is refused (ValueError) for an env
     whose image size or camera differ from the model's training data (see :func:`check_env_matches_model`).
-    release_in_place: :class:`agent.agent.AgentConfig`'s rule (learned and energy_oracle agents only)."""
+    release_in_place: :class:`agent.agent.AgentConfig`'s rule (learned and energy_oracle agents only).
+    one_step_alternative: also search plans that move in their first step only and then hold still, and execute
+    whichever plan scores lower (:class:`planners.one_step.OneStepAlternative`; every agent but random)."""
     overrides = dict(planner_overrides or {})
     if release_in_place and kind not in MODEL_KINDS:
         raise ValueError(f"release_in_place applies to the learned and energy_oracle agents, not {kind!r}")
     if kind == "random":
+        if one_step_alternative:
+            raise ValueError("one_step_alternative applies to planning agents, not 'random'")
         return RandomAgent(env.action_space, seed=seed)
     if kind == "oracle":
-        return OracleAgent(env, agent_planner(kind, planner, overrides), seed=seed)
+        return OracleAgent(env, _planner(kind, planner, overrides, one_step_alternative), seed=seed)
     if kind not in MODEL_KINDS:
         raise ValueError(f"unknown agent kind {kind!r}; choose learned, energy_oracle, oracle or random")
     from world_model.checkpoint import load_world_model
@@ -181,7 +197,7 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
 
         wm = TrueFutureModel(env, wm)
     config = AgentConfig(energy=energy, seed=seed, release_in_place=release_in_place)
-    agent = Agent(wm, agent_planner(kind, planner, overrides), config,
+    agent = Agent(wm, _planner(kind, planner, overrides, one_step_alternative), config,
                   action_space=env.action_space)
     agent.precision = precision
     return agent

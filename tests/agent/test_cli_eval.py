@@ -37,6 +37,8 @@ def _cli(args, cwd, extra_env=None):
     ("~episodes", "config key 'episodes' is missing"), ("release_in_place=maybe", "release_in_place"),
     ("agent=random release_in_place=true", "release_in_place applies"),
     ("planner_seeding=bogus", "planner_seeding must be one of per_episode, shared"),
+    ("one_step_alternative=maybe", "one_step_alternative must be true or false"),
+    ("agent=random one_step_alternative=true", "one_step_alternative applies to planning agents"),
 ])
 def test_f6_cli_refuses_bad_settings(override, match):
     with pytest.raises(ValueError, match=match):
@@ -55,7 +57,8 @@ def test_cli_defaults_bf16_auto_device_auto_and_label():
     _, spec, _ = _build(["bf16=false", "device=cpu"])
     assert spec.bf16 is False and spec.device == "cpu" and spec.release_in_place is False
     assert _build(["release_in_place=true"])[1].release_in_place is True
-    assert eval_cfg.planner_seeding == "per_episode"
+    assert eval_cfg.planner_seeding == "per_episode" and spec.one_step_alternative is False
+    assert _build(["one_step_alternative=true"])[1].one_step_alternative is True
     assert _build(["planner_seeding=shared"])[0].planner_seeding == "shared"
 
 

@@ -87,3 +87,22 @@ def test_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="unknown agent kind"):
         make_agent("psychic", env)
     env.close()
+
+
+def test_one_step_alternative_wraps_the_agents_planner_and_joins_the_run_identity():
+    from agent.eval import AgentSpec
+    from planners.one_step import OneStepAlternative
+
+    env = gym.make("FrankaReach-v0", image_size=64)
+    try:
+        agent = make_agent("oracle", env, "cem", {"horizon": 3}, one_step_alternative=True)
+        assert isinstance(agent.planner, OneStepAlternative)
+        assert agent.planner.horizon == 3 and agent.planner.one_step.horizon == 1
+        assert not isinstance(make_agent("oracle", env, "cem", {"horizon": 3}).planner, OneStepAlternative)
+        with pytest.raises(ValueError, match="planning agents"):
+            make_agent("random", env, one_step_alternative=True)
+    finally:
+        env.close()
+    on = AgentSpec(kind="oracle", one_step_alternative=True).identity()
+    assert on["one_step_alternative"] is True
+    assert "one_step_alternative" not in AgentSpec(kind="oracle").identity()  # older results resume
