@@ -297,17 +297,19 @@ class AgentSpec:
         of the model's weights file (so that a model retrained under the same name or path does not add to the
         results of the old one). ``release_in_place`` and ``one_step_alternative`` only when on, so results stored
         before they existed resume."""
-        from agent.factory import MODEL_KINDS, model_fingerprint, resolved_planner_settings
+        from agent.factory import MODEL_KINDS, check_one_step_horizon, model_fingerprint, resolved_planner_settings
 
         uses_model = self.kind in MODEL_KINDS
         overrides = dict(self.planner_overrides) if self.planner_overrides else {}
+        settings = None if self.kind == "random" else resolved_planner_settings(self.kind, self.planner, overrides)
+        if self.one_step_alternative:
+            check_one_step_horizon(settings["horizon"])
         release = {"release_in_place": True} if self.release_in_place else {}
         if self.one_step_alternative:
             release["one_step_alternative"] = True
         return {"agent_kind": self.kind, "planner": None if self.kind == "random" else self.planner,
                 "planner_overrides": overrides if self.kind != "random" else {},
-                "planner_settings": (None if self.kind == "random"
-                                     else resolved_planner_settings(self.kind, self.planner, overrides)),
+                "planner_settings": settings,
                 "model": self.model if uses_model else None,
                 "model_sha256": model_fingerprint(self.model) if uses_model else None,
                 "bf16": self.bf16 if uses_model else None,

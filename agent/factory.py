@@ -75,12 +75,21 @@ def agent_planner(kind: str, planner: str, overrides: dict[str, Any] | None = No
     return make_planner(planner, paper_bounds(), **{**planner_defaults(table, planner), **(overrides or {})})
 
 
+def check_one_step_horizon(horizon: int) -> None:
+    """ValueError when ``one_step_alternative`` would search horizon-1 plans beside a horizon-1 planner (twice the
+    time for nothing)."""
+    if horizon < 2:
+        raise ValueError(f"one_step_alternative needs a planner horizon > 1 (it adds one-step plans beside longer "
+                         f"ones), got horizon {horizon}: e.g. planner_overrides={{horizon: 3}}")
+
+
 def _planner(kind: str, planner: str, overrides: dict[str, Any], one_step_alternative: bool):
     """:func:`agent_planner`, wrapped in a :class:`planners.one_step.OneStepAlternative` (its one-step planner the
     same planner at horizon 1) when asked."""
     full = agent_planner(kind, planner, overrides)
     if not one_step_alternative:
         return full
+    check_one_step_horizon(full.horizon)
     from planners.one_step import OneStepAlternative
 
     return OneStepAlternative(full, agent_planner(kind, planner, {**overrides, "horizon": 1}))

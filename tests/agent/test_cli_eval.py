@@ -58,7 +58,7 @@ def test_cli_defaults_bf16_auto_device_auto_and_label():
     assert spec.bf16 is False and spec.device == "cpu" and spec.release_in_place is False
     assert _build(["release_in_place=true"])[1].release_in_place is True
     assert eval_cfg.planner_seeding == "per_episode" and spec.one_step_alternative is False
-    assert _build(["one_step_alternative=true"])[1].one_step_alternative is True
+    assert _build(["one_step_alternative=true"])[1].one_step_alternative is True  # horizon checked by identity()
     assert _build(["planner_seeding=shared"])[0].planner_seeding == "shared"
 
 

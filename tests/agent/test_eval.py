@@ -101,8 +101,12 @@ def test_one_step_alternative_wraps_the_agents_planner_and_joins_the_run_identit
         assert not isinstance(make_agent("oracle", env, "cem", {"horizon": 3}).planner, OneStepAlternative)
         with pytest.raises(ValueError, match="planning agents"):
             make_agent("random", env, one_step_alternative=True)
+        with pytest.raises(ValueError, match="needs a planner horizon > 1"):
+            make_agent("oracle", env, "cem", {"horizon": 1}, one_step_alternative=True)
     finally:
         env.close()
-    on = AgentSpec(kind="oracle", one_step_alternative=True).identity()
+    with pytest.raises(ValueError, match="needs a planner horizon > 1"):
+        AgentSpec(kind="oracle", one_step_alternative=True).identity()  # the default horizon is 1
+    on = AgentSpec(kind="oracle", planner_overrides={"horizon": 2}, one_step_alternative=True).identity()
     assert on["one_step_alternative"] is True
     assert "one_step_alternative" not in AgentSpec(kind="oracle").identity()  # older results resume
