@@ -302,11 +302,10 @@ class AgentSpec:
         uses_model = self.kind in MODEL_KINDS
         overrides = dict(self.planner_overrides) if self.planner_overrides else {}
         settings = None if self.kind == "random" else resolved_planner_settings(self.kind, self.planner, overrides)
+        options = {"release_in_place": True} if self.release_in_place else {}  # only when on (older results resume)
         if self.one_step_alternative:
             check_one_step_horizon(settings["horizon"])
-        release = {"release_in_place": True} if self.release_in_place else {}
-        if self.one_step_alternative:
-            release["one_step_alternative"] = True
+            options["one_step_alternative"] = True
         return {"agent_kind": self.kind, "planner": None if self.kind == "random" else self.planner,
                 "planner_overrides": overrides if self.kind != "random" else {},
                 "planner_settings": settings,
@@ -314,7 +313,7 @@ class AgentSpec:
                 "model_sha256": model_fingerprint(self.model) if uses_model else None,
                 "bf16": self.bf16 if uses_model else None,
                 "device": self.device if uses_model else None,
-                "energy": energy_identity(self.energy) if uses_model else None, "agent_seed": self.seed, **release}
+                "energy": energy_identity(self.energy) if uses_model else None, "agent_seed": self.seed, **options}
 
     def __call__(self, env: gym.Env) -> Any:
         from agent.factory import make_agent

@@ -15,7 +15,9 @@
 # (docs/manipulation.md "A wrist camera"; session 16's weights since then): ROWS="grasp_mppi_waypoints_disc
 # pp_mppi_waypoints_disc reach_cem_axes rwo_cem_disc grasp_disc_camera grasp_disc_all grasp_disc_lighting" were
 # session 15's rows, "grasp_disc_p1 pp_disc_p1" session 16's, reach_cem_h3_axes session 17's, pp_disc_p1_release
-# session 18's (pp_disc_p1 with release_in_place=true: the arm holds still in the step that lets go).
+# session 18's (pp_disc_p1 with release_in_place=true: the arm holds still in the step that lets go),
+# reach_cem_h3_onestep, reach_cem_h3_pe and pp_disc_p1_release_pe session 19's (planner noise per episode, which
+# those rows set themselves: every other row uses the shared stream it was measured with, scripts/eval_runs.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
@@ -38,6 +40,9 @@ WP_DISC_P1="planner=mppi ${SUB/patience=2/patience=1} $WP $DISC label=$AGENT+mpp
 # session 18: the arm holds still in the step that lets go (agent.release)
 WP_DISC_P1_RELEASE="planner=mppi ${SUB/patience=2/patience=1} $WP $DISC release_in_place=true
   label=$AGENT+mppi+subgoals+wp0.1+disc+p1+release"
+# session 19: planner noise drawn per episode (agent/seeding.py); one-step plans beside the 3-step ones
+PE="planner_seeding=per_episode"
+H3="planner=cem planner_overrides={horizon:3}"
 runs=(
   "reach_cem tasks=[FrankaReach-v0] planner=cem label=$AGENT+cem
    variants=[nominal,lighting,colors,camera,distractors,noise,all,far_goals]"
@@ -71,6 +76,9 @@ runs=(
   "grasp_disc_p1 tasks=[FrankaGrasp-v0] $WP_DISC_P1"
   "pp_disc_p1 tasks=[FrankaPickPlace-v0] $WP_DISC_P1"
   "pp_disc_p1_release tasks=[FrankaPickPlace-v0] $WP_DISC_P1_RELEASE"
+  "pp_disc_p1_release_pe tasks=[FrankaPickPlace-v0] $WP_DISC_P1_RELEASE $PE"
+  "reach_cem_h3_pe tasks=[FrankaReach-v0] $H3 $PE label=$AGENT+cem+h3"
+  "reach_cem_h3_onestep tasks=[FrankaReach-v0] $H3 one_step_alternative=true $PE label=$AGENT+cem+h3+onestep"
   "reach_rwo_cem_g02 tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=cem $G02 label=$AGENT+cem+g02
    variants=[nominal,lighting,colors,camera,distractors,noise,all]"
 )
