@@ -267,7 +267,7 @@ class AgentSpec:
     one_step_alternative: bool = False
 
     def __post_init__(self) -> None:
-        from agent.factory import CPU_PLANNER_DEFAULTS, MODEL_KINDS, planner_defaults
+        from agent.factory import CPU_PLANNER_DEFAULTS, check_agent_options, planner_defaults
 
         if self.kind not in AGENT_KINDS:
             raise ValueError(f"unknown agent kind {self.kind!r}; choose one of {', '.join(AGENT_KINDS)}")
@@ -282,14 +282,10 @@ class AgentSpec:
             raise ValueError(f"bf16 must be auto, true or false, got {self.bf16!r}")
         _check_device(self.device)
         _check_energy(self.energy)
-        if not isinstance(self.release_in_place, bool):
-            raise ValueError(f"release_in_place must be true or false, got {self.release_in_place!r}")
-        if self.release_in_place and self.kind not in MODEL_KINDS:
-            raise ValueError(f"release_in_place applies to the learned and energy_oracle agents, not {self.kind!r}")
-        if not isinstance(self.one_step_alternative, bool):
-            raise ValueError(f"one_step_alternative must be true or false, got {self.one_step_alternative!r}")
-        if self.one_step_alternative and self.kind == "random":
-            raise ValueError("one_step_alternative applies to planning agents, not 'random'")
+        for name in ("release_in_place", "one_step_alternative"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        check_agent_options(self.kind, self.release_in_place, self.one_step_alternative)
 
     def identity(self) -> dict[str, Any]:
         """The fields that make results comparable (recorded in results.json and checked on resume): also every

@@ -75,6 +75,15 @@ def agent_planner(kind: str, planner: str, overrides: dict[str, Any] | None = No
     return make_planner(planner, paper_bounds(), **{**planner_defaults(table, planner), **(overrides or {})})
 
 
+def check_agent_options(kind: str, release_in_place: bool, one_step_alternative: bool) -> None:
+    """ValueError for an option the agent ``kind`` cannot use: ``release_in_place`` needs a world model's agent
+    (:data:`MODEL_KINDS`), ``one_step_alternative`` a planning one (not random)."""
+    if release_in_place and kind not in MODEL_KINDS:
+        raise ValueError(f"release_in_place applies to the learned and energy_oracle agents, not {kind!r}")
+    if one_step_alternative and kind == "random":
+        raise ValueError("one_step_alternative applies to planning agents, not 'random'")
+
+
 def check_one_step_horizon(horizon: int) -> None:
     """ValueError when ``one_step_alternative`` would search horizon-1 plans beside a horizon-1 planner (twice the
     time for nothing)."""
@@ -183,11 +192,8 @@ def make_agent(kind: str, env, planner: str = "cem", planner_overrides: dict[str
     one_step_alternative: also search plans that move in their first step only and then hold still, and execute
     whichever plan scores lower (:class:`planners.one_step.OneStepAlternative`; every agent but random)."""
     overrides = dict(planner_overrides or {})
-    if release_in_place and kind not in MODEL_KINDS:
-        raise ValueError(f"release_in_place applies to the learned and energy_oracle agents, not {kind!r}")
+    check_agent_options(kind, release_in_place, one_step_alternative)
     if kind == "random":
-        if one_step_alternative:
-            raise ValueError("one_step_alternative applies to planning agents, not 'random'")
         return RandomAgent(env.action_space, seed=seed)
     if kind == "oracle":
         return OracleAgent(env, _planner(kind, planner, overrides, one_step_alternative), seed=seed)

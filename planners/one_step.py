@@ -51,11 +51,6 @@ class OneStepAlternative:
     def action_dim(self) -> int:
         return self.planner.action_dim
 
-    @property
-    def config(self):
-        """The full-horizon planner's config (what the run identity records as the planner's settings)."""
-        return self.planner.config
-
     def plan(self, cost_fn: CostFn, batch_size: int = 1, generator: torch.Generator | None = None,
              callback: PlanCallback | None = None) -> PlanResult:
         full = self.planner.plan(cost_fn, batch_size, generator, callback)
