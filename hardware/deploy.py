@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "a model trained with camera=workspace_wrist; its frames are joined beside --camera's")
     parser.add_argument("--model", default="shipped")
     parser.add_argument("--planner", default="cem")
+    parser.add_argument("--horizon", type=int, default=None,
+                        help="actions planned ahead (>= 1; default: the planner's own, 1 for cem and mppi); the "
+                             "agent executes the first and replans (receding horizon)")
+    parser.add_argument("--one-step-alternative", action="store_true",
+                        help="beside the full-horizon search, search plans that move once and then hold still, and "
+                             "execute whichever scores lower (planners.one_step; needs --horizon > 1). In simulation "
+                             "it lifted reach with --horizon 3 from 84%% to 96%% (docs/manipulation.md)")
     parser.add_argument("--release-in-place", action="store_true",
                         help="the arm holds still in the step in which the hand lets go (agent.release): a cube let "
                              "go while the arm moves is thrown several cm")
@@ -96,6 +103,11 @@ def give_camera_pose(agent, args: argparse.Namespace) -> None:
         agent.set_camera_pose(read_camera_pose(args.camera_pose))
 
 
+def planner_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The planner settings the arguments change (``--horizon``); the planner's defaults for the rest."""
+    return {} if args.horizon is None else {"horizon": args.horizon}
+
+
 def validate_args(args: argparse.Namespace) -> None:
     """ValueError naming the first bad argument value (before anything connects or moves)."""
     from planners import PLANNERS
@@ -104,6 +116,15 @@ def validate_args(args: argparse.Namespace) -> None:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
     if args.planner not in PLANNERS:
         raise ValueError(f"--planner {args.planner!r} is not a planner; choose from {sorted(PLANNERS)}")
+    if args.horizon is not None and args.horizon < 1:
+        raise ValueError(f"--horizon must be >= 1, got {args.horizon}")
+    if args.one_step_alternative:
+        from agent.factory import resolved_planner_settings
+
+        horizon = resolved_planner_settings("learned", args.planner, planner_overrides(args))["horizon"]
+        if horizon < 2:
+            raise ValueError(f"--one-step-alternative needs --horizon > 1 (it adds one-step plans beside longer "
+                             f"ones); the {args.planner} planner's horizon is {horizon}")
     if not (math.isfinite(args.dynamics) and 0 < args.dynamics <= 1):
         raise ValueError(f"--dynamics must be in (0, 1], got {args.dynamics}")
     if not (math.isfinite(args.watchdog_s) and args.watchdog_s > 0):
@@ -356,8 +377,9 @@ def run(args: argparse.Namespace) -> EpisodePaths:
     paths = reserve_episode(args.out)
     try:
         env = build_env(args, paths.log_jsonl)
-        agent = factory.make_agent("learned", env, planner=args.planner, planner_overrides={}, model=args.model,
-                                   release_in_place=args.release_in_place)
+        agent = factory.make_agent("learned", env, planner=args.planner, planner_overrides=planner_overrides(args),
+                                   model=args.model, release_in_place=args.release_in_place,
+                                   one_step_alternative=args.one_step_alternative)
         give_camera_pose(agent, args)
     except BaseException:
         paths.log_jsonl.unlink(missing_ok=True)  # nothing happened: free the episode number

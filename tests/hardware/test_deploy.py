@@ -101,9 +101,53 @@ def test_deploy_passes_release_in_place_to_the_agent(tmp_path, capsys, monkeypat
     assert seen == [False, True]
 
 
+def test_deploy_passes_horizon_and_one_step_alternative_to_the_agent(tmp_path, capsys, monkeypatch):
+    seen = []
+
+    def make_agent(*args, **kwargs):
+        seen.append((kwargs["planner_overrides"], kwargs["one_step_alternative"]))
+        return ScriptedAgent()
+
+    monkeypatch.setattr(agent_factory, "make_agent", make_agent)
+    assert run_deploy(["--steps", "1", "--out", str(tmp_path / "a")], capsys)[0] == 0
+    assert run_deploy(["--steps", "1", "--horizon", "3", "--one-step-alternative", "--out", str(tmp_path / "b")],
+                      capsys)[0] == 0
+    assert run_deploy(["--steps", "1", "--planner", "icem", "--one-step-alternative", "--out", str(tmp_path / "c")],
+                      capsys)[0] == 0  # icem plans 2 steps ahead by default
+    assert seen == [({}, False), ({"horizon": 3}, True), ({}, True)]
+
+
+def test_deploy_with_one_step_alternative_builds_the_wrapped_planner(tmp_path):
+    """The real factory: --horizon 3 --one-step-alternative gives a learned agent whose planner searches one-step
+    plans beside 3-step ones."""
+    import torch
+
+    from planners.one_step import OneStepAlternative
+    from world_model.checkpoint import save_world_model
+    from world_model.model import build_world_model
+
+    torch.manual_seed(0)
+    base = save_world_model(build_world_model("sim_tiny"), tmp_path / "wm")
+    built = []
+    real = agent_factory.make_agent
+
+    def spy(*args, **kwargs):
+        built.append(real(*args, **kwargs))
+        return built[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(agent_factory, "make_agent", spy)
+        deploy.main(BASE_ARGS + ["--steps", "1", "--model", str(base), "--horizon", "3", "--one-step-alternative",
+                                 "--out", str(tmp_path / "run")])
+    planner = built[0].planner
+    assert isinstance(planner, OneStepAlternative) and planner.horizon == 3 and planner.plans >= 1
+
+
 @pytest.mark.parametrize("args, named", [(["--steps", "0"], "--steps"), (["--steps", "-3"], "-3"),
                                          (["--planner", "bogus"], "'bogus'"), (["--dynamics", "0"], "--dynamics"),
-                                         (["--watchdog-s", "nan"], "--watchdog-s")])
+                                         (["--watchdog-s", "nan"], "--watchdog-s"), (["--horizon", "0"], "--horizon"),
+                                         (["--one-step-alternative"], "--one-step-alternative"),
+                                         (["--horizon", "1", "--one-step-alternative"], "horizon is 1")])
 def test_deploy_bad_arguments_are_one_line_errors(tmp_path, capsys, scripted, args, named):
     scripted(ScriptedAgent())
     code, err = run_deploy(args + ["--out", str(tmp_path / "o")], capsys)
