@@ -13,7 +13,9 @@
 #     (2000 steps at batch 256). The seeds 81-85 of both sets were used in that call: the first 110-124 play
 #     episodes of each of those seeds repeat a paired episode's trajectory (same resets and actions, other scene
 #     randomisation): ~580 of the 6792 episodes. Kept here as run; the GPU script now uses seeds 101.. for pairs.
-# Every step resumes if killed; rerunning skips what is done.
+# Every step resumes if killed; rerunning skips what is done. The fine-tunes keep the frozen encoder's latents of
+# their episodes in ${OUT}_latents (~7 GB for step 3, ~12 GB for step 7; training.latent_cache), so a resumed
+# fine-tune does not spend ~35 minutes encoding its dataset again; delete that folder when done.
 # A dry run: OUT=/tmp/wrist_dry DATA=/tmp/wrist_dry/data EPISODES=2 STEPS=4 BATCH=4 WARMUP=1 DECAY=1 DRY=1 \
 #   bash scripts/train_sim_wrist.sh   (DRY=1: steps 4-7 on two collections of 3 episodes each, 4 steps each)
 # Wall times on the 2-core development machine (AMD EPYC, AVX2), estimated from shorter runs: play collection ~5 min
@@ -58,7 +60,7 @@ extra=$(printf "${DATA}_%s," 52 53 54 55 56 57)
 vjepa-posttrain data_dir="${DATA}_51" "extra_data_dirs=[${extra%,}]" out_dir="$OUT" model=sim_tiny96 \
   encoder_checkpoint="$OUT/encoder.pt" init_model=world_model/weights/sim_multitask_distilled steps="$STEPS" \
   batch_size="$BATCH" lr=0.0004 warmup="$WARMUP" decay="$DECAY" \
-  ckpt_every=50 threads=2
+  ckpt_every=50 threads=2 latent_cache="${OUT}_latents"
 fp16_copy() {  # SRC DEST: the float16 copy of a model (what is shipped)
   python3 -c "import sys, torch; from world_model.checkpoint import *; m = load_world_model(sys.argv[1]);
 meta = read_world_model_metadata(sys.argv[1])['metadata'];
@@ -105,6 +107,7 @@ mapfile -t dirs < <(glob_order "${#PLAY_COUNTS[@]}" "${DATA}_play" 81
 extra=$(IFS=,; echo "${dirs[*]:1}")
 vjepa-posttrain data_dir="${dirs[0]}" "extra_data_dirs=[$extra]" out_dir="${OUT}_wdist" model=sim_tiny96 \
   encoder_checkpoint="${OUT}_distill/encoder.pt" init_model="$OUT/model16" steps="$PSTEPS" \
-  batch_size="$BATCH" lr=0.0004 warmup="$WARMUP" decay="$DECAY" ckpt_every=50 threads=2
+  batch_size="$BATCH" lr=0.0004 warmup="$WARMUP" decay="$DECAY" ckpt_every=50 threads=2 \
+  latent_cache="${OUT}_latents"
 echo "model: ${OUT}_wdist/model (.safetensors + .json)"
 if [ "${SHIP:-0}" = 1 ]; then fp16_copy "${OUT}_wdist/model" world_model/weights/sim_wrist; fi

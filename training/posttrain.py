@@ -26,6 +26,7 @@ from training.distributed import (DistContext, barrier, check_device_name, check
                                   quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
 from training.dataset import check_compatible_datasets
 from training.lerobot import DATA_FORMATS, load_training_episodes
+from training.latent_cache import LatentCache
 from training.precision import autocast, check_precision, with_precision
 from training.schedule import restore_loop_state, training_loop_state
 from training.collect import dataset_camera
@@ -41,7 +42,7 @@ from world_model.config import EXTRINSICS_MODES
 # gradient accumulation (the global batch and its clips stay the same). The number of processes is no config field:
 # a checkpoint holds the global state, so a run may resume on another number of processes or machines.
 POSTTRAIN_MAY_CHANGE = ("steps", "stop_after", "ckpt_every", "threads", "out_dir", "save_name", "device",
-                        "accum_steps", "precision")
+                        "accum_steps", "precision", "latent_cache")
 # Why ranks may disagree on what they read: say what to fix.
 SHARED_FILES_HINT = "every process must see the same out_dir and data_dir (a shared filesystem on several machines)"
 
@@ -76,6 +77,9 @@ class PosttrainConfig:
     # extrinsics input, standardised by the training data's mean and spread (stored in the saved model's config)
     camera_conditioning: bool = False
     camera_input: str = "token"  # how the pose enters: "token" (its own token, as official extrinsics) | "state"
+    # a directory keeping the frozen encoder's latents of every episode (training.latent_cache): a resumed run
+    # reads them back instead of encoding its dataset again. None = off (latents in memory only)
+    latent_cache: str | None = None
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -84,6 +88,7 @@ class PosttrainConfig:
         check_dir_list(self)
         check_str(owner, "encoder_checkpoint", self.encoder_checkpoint, optional=True)
         check_str(owner, "init_model", self.init_model, optional=True)
+        check_str(owner, "latent_cache", self.latent_cache, optional=True)
         if self.data_format not in DATA_FORMATS:
             raise ValueError(f"{owner}.data_format must be one of {DATA_FORMATS}, got {self.data_format!r}")
         for name, minimum in (("frames_per_clip", 2), ("rollout_steps", 1), ("batch_size", 1), ("steps", 1),
@@ -256,11 +261,18 @@ def check_episode_lengths(episodes, data_dir: str, frames_per_clip: int) -> None
 
 
 @torch.no_grad()
-def encode_dataset(model, episodes, batch: int = 256, show: bool = True) -> list[torch.Tensor]:
-    """Per episode latents (T, N, D) from the frozen encoder (layer-normed), kept on the CPU."""
+def encode_dataset(model, episodes, batch: int = 256, show: bool = True,
+                   cache: LatentCache | None = None) -> list[torch.Tensor]:
+    """Per episode latents (T, N, D) from the frozen encoder (layer-normed), kept on the CPU; with ``cache``, read
+    from it where stored and stored there where not (training.latent_cache)."""
     out = []
     for ep in tqdm(episodes, desc="encode frames", leave=False, disable=not show):
-        out.append(torch.cat([model.encode(ep.frames[i:i + batch]).cpu() for i in range(0, len(ep.frames), batch)]))
+        z = None if cache is None else cache.load(ep.frames)
+        if z is None:
+            z = torch.cat([model.encode(ep.frames[i:i + batch]).cpu() for i in range(0, len(ep.frames), batch)])
+            if cache is not None:
+                cache.store(ep.frames, z)
+        out.append(z)
     return out
 
 
@@ -380,7 +392,10 @@ def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
     check_same_on_all_ranks(ctx, "the number of training episodes", len(episodes), SHARED_FILES_HINT)
     model = build_model(cfg, camera_statistics(episodes) if cfg.camera_conditioning else None).to(ctx.device)
     t0 = time.perf_counter()
-    latents = encode_dataset(model, episodes, show=ctx.is_main)
+    cache = None if cfg.latent_cache is None else LatentCache(cfg.latent_cache, model, writable=ctx.is_main)
+    latents = encode_dataset(model, episodes, show=ctx.is_main, cache=cache)
+    if cache is not None and ctx.is_main:
+        print(f"latent cache {cache.dir}: {cache.hits} episodes read, {cache.misses} encoded")
     encode_s = time.perf_counter() - t0
     params = [p for p in model.predictor.parameters() if p.requires_grad]
     opt, sched, gen = training_loop_state(params, cfg)
