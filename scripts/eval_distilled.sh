@@ -17,7 +17,8 @@
 # session 15's rows, "grasp_disc_p1 pp_disc_p1" session 16's, reach_cem_h3_axes session 17's, pp_disc_p1_release
 # session 18's (pp_disc_p1 with release_in_place=true: the arm holds still in the step that lets go),
 # reach_cem_h3_onestep, reach_cem_h3_pe and pp_disc_p1_release_pe session 19's (planner noise per episode, which
-# those rows set themselves: every other row uses the shared stream it was measured with, scripts/eval_runs.sh).
+# those rows set themselves: every other row uses the shared stream it was measured with, scripts/eval_runs.sh),
+# reach_cem_h3_onestep_axes session 20's (the same under lighting changes and a moved camera).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
@@ -79,6 +80,8 @@ runs=(
   "pp_disc_p1_release_pe tasks=[FrankaPickPlace-v0] $WP_DISC_P1_RELEASE $PE"
   "reach_cem_h3_pe tasks=[FrankaReach-v0] $H3 $PE label=$AGENT+cem+h3"
   "reach_cem_h3_onestep tasks=[FrankaReach-v0] $H3 one_step_alternative=true $PE label=$AGENT+cem+h3+onestep"
+  "reach_cem_h3_onestep_axes tasks=[FrankaReach-v0] $H3 one_step_alternative=true $PE label=$AGENT+cem+h3+onestep
+   variants=[lighting,camera]"
   "reach_rwo_cem_g02 tasks=[FrankaReach-v0,FrankaReachWithObject-v0] planner=cem $G02 label=$AGENT+cem+g02
    variants=[nominal,lighting,colors,camera,distractors,noise,all]"
 )
