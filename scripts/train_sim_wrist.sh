@@ -14,8 +14,8 @@
 #     episodes of each of those seeds repeat a paired episode's trajectory (same resets and actions, other scene
 #     randomisation): ~580 of the 6792 episodes. Kept here as run; the GPU script now uses seeds 101.. for pairs.
 # Every step resumes if killed; rerunning skips what is done. The fine-tunes keep the frozen encoder's latents of
-# their episodes in ${OUT}_latents (~7 GB for step 3, ~12 GB for step 7; training.latent_cache), so a resumed
-# fine-tune does not spend ~35 minutes encoding its dataset again; delete that folder when done.
+# their episodes in ${OUT}_latents (3.4 GB for step 3, ~6 GB for step 7; training.latent_cache), so a resumed
+# fine-tune does not encode its dataset again (~6-10 minutes each on the idle CPU); delete that folder when done.
 # A dry run: OUT=/tmp/wrist_dry DATA=/tmp/wrist_dry/data EPISODES=2 STEPS=4 BATCH=4 WARMUP=1 DECAY=1 DRY=1 \
 #   bash scripts/train_sim_wrist.sh   (DRY=1: steps 4-7 on two collections of 3 episodes each, 4 steps each)
 # Wall times on the 2-core development machine (AMD EPYC, AVX2), estimated from shorter runs: play collection ~5 min
