@@ -156,6 +156,8 @@ PRESETS: dict[str, SceneRandomization] = {
     # camera lies inside the range the model saw rather than on its edge
     "mixed_axes_wide_camera": SceneRandomization(**{axis: True for axis in AXES}, axis_prob=0.5,
                                                  camera_shift_m=0.075, camera_rot_deg=7.5, fovy_scale=(0.85, 1.15)),
+    # the camera alone, moved in every episode over 1.5x the evaluation's range: training data for the moved camera
+    "camera_wide": SceneRandomization(camera=True, camera_shift_m=0.075, camera_rot_deg=7.5, fovy_scale=(0.85, 1.15)),
 }
 
 

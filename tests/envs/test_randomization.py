@@ -327,3 +327,23 @@ def test_wide_camera_preset_scales_the_same_draws():
 def test_axis_prob_out_of_range_is_refused():
     with pytest.raises(ValueError, match="axis_prob"):
         SceneRandomization(lighting=True, axis_prob=1.5)
+
+
+def test_camera_wide_preset_moves_only_the_camera_1_5x_as_far():
+    """camera_wide: every episode's camera moved, exactly 1.5x the "camera" preset's offsets, nothing else."""
+    narrow, wide = PRESETS["camera"], PRESETS["camera_wide"]
+    assert [axis for axis in AXES if getattr(wide, axis)] == ["camera"]
+    envs_ = {name: _make("FrankaReach-v0", randomize=name) for name in ("none", "camera", "camera_wide")}
+    try:
+        for seed in range(4):
+            for env in envs_.values():
+                env.reset(seed=seed)
+            base, a, b = (envs_[n].unwrapped.model for n in envs_)
+            assert not np.allclose(a.cam_pos, base.cam_pos)
+            np.testing.assert_allclose(b.cam_pos - base.cam_pos, 1.5 * (a.cam_pos - base.cam_pos), atol=1e-12)
+            np.testing.assert_allclose(b.cam_fovy / base.cam_fovy - 1, 1.5 * (a.cam_fovy / base.cam_fovy - 1),
+                                       atol=1e-12)
+            np.testing.assert_array_equal(b.geom_rgba, base.geom_rgba)  # no appearance change
+    finally:
+        for env in envs_.values():
+            env.close()
