@@ -20,8 +20,9 @@
 #   bash scripts/train_sim_wrist.sh   (DRY=1: steps 4-7 on two collections of 3 episodes each, 4 steps each)
 # Wall times on the 2-core development machine (AMD EPYC, AVX2), estimated from shorter runs: play collection ~5 min
 # per 606 episodes on one core (~35 min for seeds 51-57, ~40 min for 81-94; JOBS=2 runs two at once), paired
-# collection ~2x as long per episode (~35 min), distillation 1.8 steps/s (~14 min), fine-tuning ~9 s per step at
-# batch 256 with 2 threads (~4 hours for step 3, ~5 hours for step 7).
+# collection ~2x as long per episode (~35 min), distillation 1.8 steps/s (~14 min), fine-tuning ~11.4 s per step at
+# batch 256 with 2 threads (measured in session 20's run: ~4.75 hours for step 3, ~6.3 hours for step 7); ~13 hours
+# in all. Run nothing else on the 2 cores meanwhile (benchmarks/thread_contention.py): pause it with kill -STOP.
 # SHIP=1 stores step 7's model as world_model/weights/sim_wrist with its weights in float16 (metadata.stored_dtype
 # says so). Step 7's model records the distillation (its settings and invariance report) in
 # metadata.encoder_distillation, copied by vjepa-posttrain from ${OUT}_distill/encoder.json (since session 18; the
