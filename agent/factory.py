@@ -84,12 +84,12 @@ def check_agent_options(kind: str, release_in_place: bool, one_step_alternative:
         raise ValueError("one_step_alternative applies to planning agents, not 'random'")
 
 
-def check_one_step_horizon(horizon: int) -> None:
+def check_one_step_horizon(horizon: int, hint: str = "planner_overrides={horizon: 3}") -> None:
     """ValueError when ``one_step_alternative`` would search horizon-1 plans beside a horizon-1 planner (twice the
-    time for nothing)."""
+    time for nothing); ``hint`` says how the caller's user sets a longer horizon."""
     if horizon < 2:
         raise ValueError(f"one_step_alternative needs a planner horizon > 1 (it adds one-step plans beside longer "
-                         f"ones), got horizon {horizon}: e.g. planner_overrides={{horizon: 3}}")
+                         f"ones); the planner's horizon is {horizon}: e.g. {hint}")
 
 
 def _planner(kind: str, planner: str, overrides: dict[str, Any], one_step_alternative: bool):

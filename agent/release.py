@@ -2,8 +2,9 @@
 
 A cube dropped from carrying height (~10 cm) above the target by opening the hand with the arm still lands within a
 few millimetres of the target (benchmarks/release_drop.py); opening while the arm moves 3 cm sideways throws it
-~8 cm (the fingers push it as they part). Session 17's traces found the learned pick-and-place agent letting go while moving, within 2 cm of the
-target, and the cube ending 6-27 cm away (docs/manipulation.md, "Where pick-and-place fails").
+~8 cm (the fingers push it as they part). Session 17's traces found the learned pick-and-place agent letting go
+while moving, within 2 cm of the target, and the cube ending 6-27 cm away (docs/manipulation.md, "Where
+pick-and-place fails").
 
 :func:`hold_arm_while_releasing` is a pure rule on action sequences given the gripper closure before each action:
 an action that lets go (takes the closure from at least :data:`RELEASE_CLOSURE` to below it) keeps its gripper

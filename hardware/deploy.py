@@ -119,12 +119,10 @@ def validate_args(args: argparse.Namespace) -> None:
     if args.horizon is not None and args.horizon < 1:
         raise ValueError(f"--horizon must be >= 1, got {args.horizon}")
     if args.one_step_alternative:
-        from agent.factory import resolved_planner_settings
+        from agent.factory import check_one_step_horizon, resolved_planner_settings
 
-        horizon = resolved_planner_settings("learned", args.planner, planner_overrides(args))["horizon"]
-        if horizon < 2:
-            raise ValueError(f"--one-step-alternative needs --horizon > 1 (it adds one-step plans beside longer "
-                             f"ones); the {args.planner} planner's horizon is {horizon}")
+        check_one_step_horizon(resolved_planner_settings("learned", args.planner, planner_overrides(args))["horizon"],
+                               hint="--horizon 3 with --one-step-alternative")
     if not (math.isfinite(args.dynamics) and 0 < args.dynamics <= 1):
         raise ValueError(f"--dynamics must be in (0, 1], got {args.dynamics}")
     if not (math.isfinite(args.watchdog_s) and args.watchdog_s > 0):

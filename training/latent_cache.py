@@ -4,8 +4,9 @@ its whole dataset again.
 Post-training runs the frozen encoder once over every episode before its first step (``encode_dataset``): ~6
 minutes for 4242 two-view 96 px episodes with the tiny sim encoder on an idle 2-core CPU (an hour beside two
 evaluation workers), hours for a paper-size encoder. Without a cache a run killed after that encodes everything
-again on resume; reading the 4242 cached episodes back took ~18 s. With ``vjepa-posttrain latent_cache=<dir>`` each episode's latents are stored as
-``<dir>/<encoding key>/<frames key>.pt`` the first time and read back afterwards:
+again on resume; reading the 4242 cached episodes back took ~18 s. With ``vjepa-posttrain latent_cache=<dir>``
+each episode's latents are stored as ``<dir>/<encoding key>/<frames key>.pt`` the first time and read back
+afterwards:
 
 - the encoding key is the SHA-256 of the encoder's weights (as loaded, in memory), the model's image size,
   encoder dtype, bf16 autocast and device type, so latents of another encoder, or computed another way, are
@@ -24,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -69,28 +71,32 @@ class LatentCache:
     def path(self, frames: np.ndarray) -> Path:
         return self.dir / f"{frames_key(frames)}.pt"
 
-    def load(self, frames: np.ndarray) -> torch.Tensor | None:
-        """The stored latents of ``frames`` (T, ...), or None when absent, unreadable or not (T, N, D)."""
-        path = self.path(frames)
+    def latents(self, frames: np.ndarray, encode: Callable[[], torch.Tensor]) -> torch.Tensor:
+        """The latents (T, N, D) of ``frames`` (T, ...): read back when stored, else ``encode()``-d and stored
+        (a read-only cache does not store)."""
+        path = self.path(frames)  # hashed once per episode
+        z = self._read(path, len(frames))
+        if z is not None:
+            self.hits += 1
+            return z
+        self.misses += 1
+        z = encode()
+        if self.writable:
+            save_torch_atomic(path, z.detach().to("cpu").contiguous())
+        return z
+
+    @staticmethod
+    def _read(path: Path, frames: int) -> torch.Tensor | None:
+        """The tensor stored at ``path``, or None when absent, unreadable or not (frames, N, D) (with a warning)."""
         if not path.exists():
-            self.misses += 1
             return None
         try:
             z = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # noqa: BLE001 - any unreadable file is encoded again
             log.warning("latent cache %s unreadable (%s: %s): encoding again", path, type(exc).__name__, exc)
-            z = None
-        if z is not None and not (isinstance(z, torch.Tensor) and z.dim() == 3 and z.shape[0] == len(frames)):
+            return None
+        if not (isinstance(z, torch.Tensor) and z.dim() == 3 and z.shape[0] == frames):
             log.warning("latent cache %s holds %s, not (%d, N, D) latents: encoding again", path,
-                        tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__, len(frames))
-            z = None
-        if z is None:
-            self.misses += 1
-        else:
-            self.hits += 1
+                        tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__, frames)
+            return None
         return z
-
-    def store(self, frames: np.ndarray, z: torch.Tensor) -> None:
-        """Keep ``z`` (T, N, D) for ``frames`` (a no-op for a read-only cache)."""
-        if self.writable:
-            save_torch_atomic(self.path(frames), z.detach().to("cpu").contiguous())

@@ -265,14 +265,12 @@ def encode_dataset(model, episodes, batch: int = 256, show: bool = True,
                    cache: LatentCache | None = None) -> list[torch.Tensor]:
     """Per episode latents (T, N, D) from the frozen encoder (layer-normed), kept on the CPU; with ``cache``, read
     from it where stored and stored there where not (training.latent_cache)."""
+    def encode(frames) -> torch.Tensor:
+        return torch.cat([model.encode(frames[i:i + batch]).cpu() for i in range(0, len(frames), batch)])
+
     out = []
     for ep in tqdm(episodes, desc="encode frames", leave=False, disable=not show):
-        z = None if cache is None else cache.load(ep.frames)
-        if z is None:
-            z = torch.cat([model.encode(ep.frames[i:i + batch]).cpu() for i in range(0, len(ep.frames), batch)])
-            if cache is not None:
-                cache.store(ep.frames, z)
-        out.append(z)
+        out.append(encode(ep.frames) if cache is None else cache.latents(ep.frames, lambda: encode(ep.frames)))
     return out
 
 
