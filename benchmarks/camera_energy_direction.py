@@ -8,11 +8,14 @@ over the seeds: the cosine between the best move and the direction to the goal p
 predicted energies (1: straight at the goal), and the Spearman rank correlation of predicted and true energies.
 A true-energy cosine that drops under the moved camera means the encoder's view of the goal is what fails, which no
 predictor can fix; a predicted one that drops alone means the predictor does. Usage:
-    MUJOCO_GL=egl python3 benchmarks/camera_energy_direction.py [model ...]   # shipped names or path bases
+    MUJOCO_GL=egl python3 benchmarks/camera_energy_direction.py [model ...] [--scenes none,camera,lighting]
+
+Models are shipped names or path bases; ``--scenes`` takes any randomize presets (default: none,camera). Under a
+preset other than the camera the same question holds: does the scene change break the energy or the predictor?
 """
 from __future__ import annotations
 
-import sys
+import argparse
 
 import gymnasium as gym
 import numpy as np
@@ -25,7 +28,7 @@ from start_energy_direction import cosine, one_step_moves
 from world_model.checkpoint import load_world_model
 
 SEEDS = range(1000, 1020)
-SCENES = ("none", "camera")  # randomize presets: the nominal scene and the evaluation's moved camera
+SCENES = ("none", "camera")  # default randomize presets: the nominal scene and the evaluation's moved camera
 
 
 def scene_rows(wm, model: str, scene: str, acts: np.ndarray) -> np.ndarray:
@@ -47,7 +50,7 @@ def scene_rows(wm, model: str, scene: str, acts: np.ndarray) -> np.ndarray:
     return np.asarray(rows)
 
 
-def main(models: list[str]) -> None:
+def main(models: list[str], scenes: tuple[str, ...] = SCENES) -> None:
     torch.set_num_threads(1)
     acts = one_step_moves()
     print(f"reach seeds {SEEDS.start}-{SEEDS.stop - 1}, {len(acts)} one-step moves; mean over seeds "
@@ -56,11 +59,15 @@ def main(models: list[str]) -> None:
     print("|---|---|---|---|---|")
     for model in models:
         wm = load_world_model(resolve_model_path(model))
-        for scene in SCENES:
+        for scene in scenes:
             r = scene_rows(wm, model, scene, acts)
             print(f"| {model} | {scene} | {r[:, 0].mean():+.2f} | {r[:, 1].mean():+.2f} | {r[:, 2].mean():.2f} |",
                   flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["sim_multitask_distilled"])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="*", default=["sim_multitask_distilled"])
+    parser.add_argument("--scenes", default=",".join(SCENES), help="comma-separated randomize presets")
+    args = parser.parse_args()
+    main(args.models, tuple(s for s in args.scenes.split(",") if s))

@@ -158,6 +158,10 @@ PRESETS: dict[str, SceneRandomization] = {
                                                  camera_shift_m=0.075, camera_rot_deg=7.5, fovy_scale=(0.85, 1.15)),
     # the camera alone, moved in every episode over 1.5x the evaluation's range: training data for the moved camera
     "camera_wide": SceneRandomization(camera=True, camera_shift_m=0.075, camera_rot_deg=7.5, fovy_scale=(0.85, 1.15)),
+    # camera_wide with the lighting changed too (the evaluation's lighting ranges), every episode: training data
+    # for the two axes on which the wrist model's predictor loses most (scripts/train_sim_wrist_camera.sh)
+    "camera_wide_lighting": SceneRandomization(camera=True, lighting=True, camera_shift_m=0.075, camera_rot_deg=7.5,
+                                               fovy_scale=(0.85, 1.15)),
 }
 
 

@@ -347,3 +347,27 @@ def test_camera_wide_preset_moves_only_the_camera_1_5x_as_far():
     finally:
         for env in envs_.values():
             env.close()
+
+
+def test_camera_wide_lighting_preset_is_camera_wide_plus_the_lighting_preset():
+    """camera_wide_lighting: camera_wide's camera and the "lighting" preset's lights, in every episode, no other
+    change (same seeds, same draws)."""
+    both = PRESETS["camera_wide_lighting"]
+    assert [axis for axis in AXES if getattr(both, axis)] == ["lighting", "camera"]
+    names = ("none", "lighting", "camera_wide", "camera_wide_lighting")
+    envs_ = {name: _make("FrankaReach-v0", randomize=name) for name in names}
+    try:
+        for seed in range(3):
+            for env in envs_.values():
+                env.reset(seed=seed)
+            base, lit, cam, both_ = (envs_[n].unwrapped.model for n in names)
+            np.testing.assert_array_equal(both_.cam_pos, cam.cam_pos)
+            np.testing.assert_array_equal(both_.cam_fovy, cam.cam_fovy)
+            np.testing.assert_array_equal(both_.light_diffuse, lit.light_diffuse)
+            np.testing.assert_array_equal(both_.light_dir, lit.light_dir)
+            assert not np.allclose(both_.light_diffuse, base.light_diffuse)
+            assert not np.allclose(both_.cam_pos, base.cam_pos)
+            np.testing.assert_array_equal(both_.geom_rgba, base.geom_rgba)  # no colour change
+    finally:
+        for env in envs_.values():
+            env.close()
