@@ -112,10 +112,14 @@ class PosttrainConfig:
 
 def load_posttrain_episodes(cfg: PosttrainConfig) -> tuple[list, list[str]]:
     """The episodes of every dataset of the run (in order) and the corrupt ones skipped; each dataset must hold
-    whole clips, and all must share task mix, frame size and camera (MixedDatasetError naming the odd one)."""
+    whole clips, and all must share task mix, frame size and camera (MixedDatasetError naming the odd one).
+    Paired episodes' nominal twins are not kept (``nominal_frames`` None): post-training never reads them, and
+    they would double those episodes' memory."""
     episodes, bad, firsts = [], [], []
     for root in data_dirs(cfg):
         eps, skipped = load_training_episodes(root, cfg.data_format)
+        for ep in eps:
+            ep.nominal_frames = None
         check_episode_lengths(eps, root, cfg.frames_per_clip)
         firsts.append((root, eps[0]))
         episodes += eps
@@ -261,16 +265,20 @@ def check_episode_lengths(episodes, data_dir: str, frames_per_clip: int) -> None
 
 
 @torch.no_grad()
-def encode_dataset(model, episodes, batch: int = 256, show: bool = True,
-                   cache: LatentCache | None = None) -> list[torch.Tensor]:
+def encode_dataset(model, episodes, batch: int = 256, show: bool = True, cache: LatentCache | None = None,
+                   release_frames: bool = False) -> list[torch.Tensor]:
     """Per episode latents (T, N, D) from the frozen encoder (layer-normed), kept on the CPU; with ``cache``, read
-    from it where stored and stored there where not (training.latent_cache)."""
+    from it where stored and stored there where not (training.latent_cache). ``release_frames``: set each
+    episode's ``frames`` to None once encoded, so that the frames and the latents (float32: as large as the uint8
+    frames at 96 px and 16 px patches) are never all in memory at once."""
     def encode(frames) -> torch.Tensor:
         return torch.cat([model.encode(frames[i:i + batch]).cpu() for i in range(0, len(frames), batch)])
 
     out = []
     for ep in tqdm(episodes, desc="encode frames", leave=False, disable=not show):
         out.append(encode(ep.frames) if cache is None else cache.latents(ep.frames, lambda: encode(ep.frames)))
+        if release_frames:
+            ep.frames = None
     return out
 
 
@@ -391,7 +399,7 @@ def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
     model = build_model(cfg, camera_statistics(episodes) if cfg.camera_conditioning else None).to(ctx.device)
     t0 = time.perf_counter()
     cache = None if cfg.latent_cache is None else LatentCache(cfg.latent_cache, model, writable=ctx.is_main)
-    latents = encode_dataset(model, episodes, show=ctx.is_main, cache=cache)
+    latents = encode_dataset(model, episodes, show=ctx.is_main, cache=cache, release_frames=True)  # not used again
     if cache is not None and ctx.is_main:
         print(f"latent cache {cache.dir}: {cache.hits} episodes read, {cache.misses} encoded")
     encode_s = time.perf_counter() - t0

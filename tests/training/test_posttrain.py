@@ -120,3 +120,25 @@ def test_extra_data_dirs_refuse_bad_input(tiny_dataset, tmp_path):
         pt.load_posttrain_episodes(_cfg(tiny_dataset, tmp_path, extra_data_dirs=[str(other)]))
     with pytest.raises(FileNotFoundError):
         pt.load_posttrain_episodes(_cfg(tiny_dataset, tmp_path, extra_data_dirs=[str(tmp_path / "missing")]))
+
+
+def test_posttrain_keeps_no_nominal_twins_and_releases_frames_once_encoded(tiny_dataset, tmp_path):
+    """Memory: paired episodes' nominal twins are dropped at load (post-training never reads them), and
+    encode_dataset(release_frames=True) returns the same latents while leaving no episode's frames behind."""
+    from training.dataset import load_episodes, save_episode
+
+    episodes, _ = load_episodes(tiny_dataset)
+    paired = tmp_path / "paired"
+    for i, ep in enumerate(episodes):
+        save_episode(paired, i, ep.frames, ep.states, ep.actions, ep.meta, nominal_frames=255 - ep.frames,
+                     camera_pose=ep.camera_pose)
+    assert all(ep.nominal_frames is not None for ep in load_episodes(paired)[0])
+    loaded, _ = pt.load_posttrain_episodes(_cfg(paired, tmp_path / "out"))
+    assert len(loaded) == len(episodes) and all(ep.nominal_frames is None for ep in loaded)
+    torch.manual_seed(0)
+    model = pt.build_model(_cfg(paired, tmp_path / "out")).eval()
+    kept = pt.encode_dataset(model, loaded, show=False)
+    assert all(ep.frames is not None for ep in loaded)
+    released = pt.encode_dataset(model, loaded, show=False, release_frames=True)
+    assert all(ep.frames is None for ep in loaded)
+    assert all(torch.equal(a, b) for a, b in zip(kept, released))
