@@ -238,6 +238,26 @@ def check_compatible_datasets(datasets: list[tuple[str, Episode]]) -> None:
                           "train together only datasets of one task (or task mix), image size and camera")
 
 
+def load_datasets(roots: tuple[str, ...] | list[str], load=None, check=None) -> tuple[list[Episode], list[str]]:
+    """The episodes of several dataset directories trained on together (in order) and the corrupt ones skipped.
+
+    ``load(root) -> (episodes, skipped)`` reads one directory (default :func:`load_episodes`); ``check(episodes,
+    root)`` refuses (raises) or trims one directory's episodes in place before the next is read; the directories
+    must then share task mix, frame size and camera (:func:`check_compatible_datasets`).
+    """
+    load = load or load_episodes
+    episodes, bad, firsts = [], [], []
+    for root in roots:
+        eps, skipped = load(root)
+        if check is not None:
+            check(eps, root)
+        firsts.append((root, eps[0]))
+        episodes += eps
+        bad += skipped
+    check_compatible_datasets(firsts)
+    return episodes, bad
+
+
 class ClipDataset(Dataset):
     """Fixed-length clips of ``frames_per_clip`` consecutive frames (stride 1) from a list of episodes.
 

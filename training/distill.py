@@ -114,18 +114,15 @@ def load_pairs(roots: tuple[str, ...], val_episodes: int):
     """(training episodes, held-out episodes) of paired datasets (in order; the held-out ones are the last); a
     MixedDatasetError when the datasets differ in task mix, image size or camera, a ValueError when an episode has
     no ``nominal_frames`` or too few episodes remain for training."""
-    from training.dataset import check_compatible_datasets, load_episodes
+    from training.dataset import load_datasets
 
-    episodes, firsts = [], []
-    for root in roots:
-        eps, _ = load_episodes(root)
+    def check_paired(eps, root: str) -> None:
         unpaired = [ep.meta.get("seed") for ep in eps if ep.nominal_frames is None]
         if unpaired:
             raise ValueError(f"{len(unpaired)} episodes under {root} have no nominal_frames (first: seed "
                              f"{unpaired[0]}); collect with vjepa-collect nominal_frames=true")
-        firsts.append((root, eps[0]))
-        episodes += eps
-    check_compatible_datasets(firsts)
+
+    episodes, _ = load_datasets(roots, check=check_paired)
     if len(episodes) <= val_episodes:
         raise ValueError(f"{', '.join(roots)} hold {len(episodes)} episodes: need more than "
                          f"val_episodes={val_episodes}")

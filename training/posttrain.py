@@ -24,7 +24,7 @@ from tqdm import tqdm
 from training.distributed import (DistContext, barrier, check_device_name, check_same_on_all_ranks,
                                   distributed_context, env_world_size, global_mean, micro_batch_size,
                                   quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
-from training.dataset import check_compatible_datasets
+from training.dataset import load_datasets
 from training.lerobot import DATA_FORMATS, load_training_episodes
 from training.latent_cache import LatentCache
 from training.precision import autocast, check_precision, with_precision
@@ -115,16 +115,12 @@ def load_posttrain_episodes(cfg: PosttrainConfig) -> tuple[list, list[str]]:
     whole clips, and all must share task mix, frame size and camera (MixedDatasetError naming the odd one).
     Paired episodes' nominal twins are not kept (``nominal_frames`` None): post-training never reads them, and
     they would double those episodes' memory."""
-    episodes, bad, firsts = [], [], []
-    for root in data_dirs(cfg):
-        eps, skipped = load_training_episodes(root, cfg.data_format)
+    def check(eps, root: str) -> None:
         for ep in eps:
             ep.nominal_frames = None
         check_episode_lengths(eps, root, cfg.frames_per_clip)
-        firsts.append((root, eps[0]))
-        episodes += eps
-        bad += skipped
-    check_compatible_datasets(firsts)
+
+    episodes, bad = load_datasets(data_dirs(cfg), lambda root: load_training_episodes(root, cfg.data_format), check)
     if cfg.camera_conditioning:
         check_camera_poses(episodes, data_dirs(cfg))
     return episodes, bad

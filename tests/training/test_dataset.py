@@ -48,3 +48,25 @@ def test_nominal_frames_round_trip_and_bad_shapes_are_refused(tmp_path):
         save_episode(tmp_path, 2, frames, states, actions, {}, nominal_frames=nominal[:2])
     with pytest.raises(CorruptEpisodeError, match="nominal_frames"):
         save_episode(tmp_path, 3, frames, states, actions, {}, nominal_frames=nominal.astype(np.float32))
+
+
+def test_load_datasets_checks_each_directory_and_refuses_a_mix(tmp_path):
+    """load_datasets: every directory's episodes in order, each passed to ``check`` before the next is read, the
+    corrupt ones listed; directories of other frame sizes refused together."""
+    from training.dataset import MixedDatasetError, load_datasets, save_episode
+
+    for name, size, count in (("a", 8, 2), ("b", 8, 3), ("big", 16, 1)):
+        frames, states, actions = _episode()
+        states, actions = 0.01 * states, 0.01 * actions  # inside the plausible ranges
+        frames = np.repeat(np.repeat(frames, size // 8, 1), size // 8, 2)
+        for i in range(count):
+            save_episode(tmp_path / name, i, frames, states, actions, {"image_size": size, "task": "FrankaReach-v0"})
+    (episode_dir(tmp_path / "b", 1) / "data.npz").write_bytes(b"damaged")
+    seen = []
+    with pytest.warns(UserWarning, match="skipping corrupt episode"):
+        episodes, bad = load_datasets([str(tmp_path / "a"), str(tmp_path / "b")],
+                                      check=lambda eps, root: seen.append((root, len(eps))))
+    assert seen == [(str(tmp_path / "a"), 2), (str(tmp_path / "b"), 2)]
+    assert len(episodes) == 4 and len(bad) == 1 and "episode_000001" in bad[0]
+    with pytest.raises(MixedDatasetError):
+        load_datasets([str(tmp_path / "a"), str(tmp_path / "big")])
