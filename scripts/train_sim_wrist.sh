@@ -61,7 +61,7 @@ extra=$(printf "${DATA}_%s," 52 53 54 55 56 57)
 vjepa-posttrain data_dir="${DATA}_51" "extra_data_dirs=[${extra%,}]" out_dir="$OUT" model=sim_tiny96 \
   encoder_checkpoint="$OUT/encoder.pt" init_model=world_model/weights/sim_multitask_distilled steps="$STEPS" \
   batch_size="$BATCH" lr=0.0004 warmup="$WARMUP" decay="$DECAY" \
-  ckpt_every=50 threads=2 latent_cache="${OUT}_latents"
+  ckpt_every=25 threads=2 latent_cache="${OUT}_latents"
 fp16_copy() {  # SRC DEST: the float16 copy of a model (what is shipped)
   python3 -c "import sys, torch; from world_model.checkpoint import *; m = load_world_model(sys.argv[1]);
 meta = read_world_model_metadata(sys.argv[1])['metadata'];
@@ -108,7 +108,7 @@ mapfile -t dirs < <(glob_order "${#PLAY_COUNTS[@]}" "${DATA}_play" 81
 extra=$(IFS=,; echo "${dirs[*]:1}")
 vjepa-posttrain data_dir="${dirs[0]}" "extra_data_dirs=[$extra]" out_dir="${OUT}_wdist" model=sim_tiny96 \
   encoder_checkpoint="${OUT}_distill/encoder.pt" init_model="$OUT/model16" steps="$PSTEPS" \
-  batch_size="$BATCH" lr=0.0004 warmup="$WARMUP" decay="$DECAY" ckpt_every=50 threads=2 \
+  batch_size="$BATCH" lr=0.0004 warmup="$WARMUP" decay="$DECAY" ckpt_every=25 threads=2 \
   latent_cache="${OUT}_latents"
 echo "model: ${OUT}_wdist/model (.safetensors + .json)"
 if [ "${SHIP:-0}" = 1 ]; then fp16_copy "${OUT}_wdist/model" world_model/weights/sim_wrist; fi

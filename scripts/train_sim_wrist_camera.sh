@@ -62,5 +62,5 @@ fi
 extra=$(IFS=,; echo "${dirs[*]:1}")
 vjepa-posttrain data_dir="${dirs[0]}" "extra_data_dirs=[$extra]" out_dir="$OUT" model=sim_tiny96 \
   encoder_checkpoint="$ENCODER" init_model="$MODEL" steps="$STEPS" batch_size="$BATCH" lr=0.0004 \
-  warmup="$WARMUP" decay="$DECAY" ckpt_every=50 threads=2 latent_cache="$LATENTS"
+  warmup="$WARMUP" decay="$DECAY" ckpt_every=25 threads=2 latent_cache="$LATENTS"
 echo "model: $OUT/model (.safetensors + .json); evaluate it before shipping (docs/manipulation.md)"
