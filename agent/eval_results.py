@@ -32,13 +32,13 @@ import fcntl
 import json
 import os
 import re
-import uuid
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import numpy as np
 
 from agent.stats import wilson_interval
+from envs.atomic_files import write_json_atomic  # strict JSON (no NaN)
 
 RESULTS_NAME = "results.json"
 LOCK_NAME = ".results.lock"
@@ -60,19 +60,7 @@ def to_json_value(value: Any) -> Any:
     return json.loads(json.dumps(value, allow_nan=False))
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write strict JSON to a temporary name unique to this writer, then rename it over ``path``."""
-    text = json.dumps(data, indent=1, allow_nan=False)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-_TMP_NAME = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.tmp(\.\w+)?$")  # .<name>.<pid>.<hex>.tmp[.<ext>]
+_TMP_NAME = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.tmp(\.\w+)?$")  # envs.atomic_files.unique_tmp_path's names
 
 
 def _pid_alive(pid: int) -> bool:

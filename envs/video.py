@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from typing import Sequence
 
 import imageio.v2 as imageio
 import numpy as np
+
+from envs.atomic_files import unique_tmp_path
 
 
 def side_by_side(frame: np.ndarray, goal: np.ndarray) -> np.ndarray:
@@ -32,7 +33,7 @@ def write_video(path: str | Path, frames: Sequence[np.ndarray], fps: float = 4.0
         raise ValueError("no frames to write")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")  # unique per writer
+    tmp = unique_tmp_path(path, keep_suffix=True)  # unique per writer; ffmpeg needs the suffix
     try:
         _encode(tmp, frames, fps, goal)
         _verify_frame_count(tmp, len(frames), path)

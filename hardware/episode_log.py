@@ -13,29 +13,23 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator
 
+from envs import atomic_files
+
+
+def _plain(obj: Any) -> Any:
+    """What JSON cannot encode: numpy values as lists/numbers (``tolist``), anything else as ``str``."""
+    return obj.tolist() if hasattr(obj, "tolist") else str(obj)
+
 
 def to_json_line(event: dict[str, Any]) -> str:
     """One compact JSON line (numpy values and other objects are written with ``str``/``tolist``)."""
-
-    def default(obj: Any) -> Any:
-        return obj.tolist() if hasattr(obj, "tolist") else str(obj)
-
-    return json.dumps(event, default=default, allow_nan=True) + "\n"
+    return json.dumps(event, default=_plain, allow_nan=True) + "\n"
 
 
 def write_json_atomic(path: str | Path, payload: Any) -> Path:
-    """Write ``payload`` as indented JSON through a temporary file and an atomic rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w") as f:
-            f.write(json.dumps(payload, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    """``payload`` as indented JSON, written atomically and fsynced (envs.atomic_files); numpy values and other
+    objects are written with ``tolist``/``str`` as in :func:`to_json_line`."""
+    return atomic_files.write_json_atomic(path, payload, allow_nan=True, fsync=True, default=_plain)
 
 
 class EpisodeLog:

@@ -21,6 +21,8 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
+from envs import atomic_files
+
 STATE_FORMAT = "vjepa2-training-state/2"
 REQUIRED_KEYS = ("format", "kind", "config", "step", "rng")
 
@@ -73,16 +75,9 @@ def save_torch_atomic(path: str | Path, obj: Any) -> Path:
 
 
 def write_json_atomic(path: str | Path, data: Any) -> Path:
-    """JSON to ``path`` via a temporary file + os.replace; OSError naming ``path`` on failure."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(json.dumps(data, indent=1))
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OSError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    return path
+    """JSON to ``path`` atomically (envs.atomic_files; NaN allowed: a run's report must not fail at its end over
+    one); OSError naming ``path`` on failure."""
+    return atomic_files.write_json_atomic(path, data, allow_nan=True)
 
 
 def _describe_load_failure(exc: BaseException) -> str:
