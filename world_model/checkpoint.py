@@ -15,7 +15,9 @@ Our own format: ``<path>.safetensors`` (WorldModel.state_dict()) + ``<path>.json
 from __future__ import annotations
 
 import json
+import os
 import typing
+import uuid
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -297,7 +299,9 @@ def _base(path: str | Path) -> Path:
 
 def save_world_model(model: WorldModel, path: str | Path, metadata: dict[str, Any] | None = None,
                      dtype: torch.dtype | None = None) -> Path:
-    """Write ``<path>.safetensors`` (weights) and ``<path>.json`` (config + metadata).
+    """Write ``<path>.safetensors`` (weights) and ``<path>.json`` (config + metadata), each complete under a
+    temporary name first, so that a kill while saving never leaves a truncated file or replaces a previous
+    model's files with half of a new one.
 
     metadata must be JSON-serialisable (e.g. training steps, env id, image size, notes). dtype: store floating
     tensors in this dtype (e.g. torch.float16 halves the file; loading casts back to the model's dtype), recorded
@@ -311,8 +315,9 @@ def save_world_model(model: WorldModel, path: str | Path, metadata: dict[str, An
         raise TypeError(f"dtype must be a floating torch.dtype or None, got {dtype!r}")
     base = _base(path)
     base.parent.mkdir(parents=True, exist_ok=True)
+    save_id = uuid.uuid4().hex  # in both files: a kill between the two renames leaves a pair load refuses
     header = {"format": FORMAT, "version": FORMAT_VERSION, "config": model.config.to_dict(),
-              "metadata": dict(metadata or {})}
+              "metadata": dict(metadata or {}), "save_id": save_id}
     if dtype is not None:
         header["metadata"]["stored_dtype"] = str(dtype).removeprefix("torch.")
     try:
@@ -321,13 +326,26 @@ def save_world_model(model: WorldModel, path: str | Path, metadata: dict[str, An
         raise TypeError(f"metadata must be JSON-serialisable: {e}") from e
     tensors = {k: v.detach().to("cpu", dtype if dtype is not None and v.is_floating_point() else v.dtype).contiguous()
                for k, v in model.state_dict().items()}
-    save_file(tensors, str(base.with_suffix(".safetensors")), metadata={"format": FORMAT})
-    base.with_suffix(".json").write_text(text + "\n")
+    weights, header_path = base.with_suffix(".safetensors"), base.with_suffix(".json")
+    # temporary names as envs.atomic_files makes them (not imported: world_model does not depend on the envs)
+    tag = f"{os.getpid()}.{save_id[:8]}"
+    tmp_weights = weights.with_name(f".{weights.name}.{tag}.tmp")
+    tmp_header = header_path.with_name(f".{header_path.name}.{tag}.tmp")
+    try:  # both complete under temporary names before either replaces a previous model's files
+        save_file(tensors, str(tmp_weights), metadata={"format": FORMAT, "save_id": save_id})
+        tmp_header.write_text(text + "\n")
+        os.replace(tmp_weights, weights)
+        os.replace(tmp_header, header_path)  # last: a .json always has its weights beside it
+    except BaseException:
+        tmp_weights.unlink(missing_ok=True)
+        tmp_header.unlink(missing_ok=True)
+        raise
     return base
 
 
 def read_world_model_metadata(path: str | Path) -> dict[str, Any]:
-    """The JSON header written by save_world_model: {'format', 'version', 'config', 'metadata'}."""
+    """The JSON header written by save_world_model: {'format', 'version', 'config', 'metadata'} and, since
+    session 21, 'save_id' (also in the weights file's metadata: see check_same_save)."""
     jpath = _base(path).with_suffix(".json")
     if not jpath.is_file():
         raise FileNotFoundError(f"world-model config not found: {jpath} (save_world_model writes <path>.json)")
@@ -396,6 +414,19 @@ def config_from_header(header: Mapping[str, Any], source: str | Path) -> WorldMo
         raise CheckpointError(f"{source}: invalid config ({e})") from e
 
 
+def check_same_save(header: dict[str, Any], weights: Path) -> None:
+    """CheckpointError unless the header and the weights file were written by the same save_world_model call
+    (their ``save_id``; files written before it was recorded carry none and are not checked)."""
+    from safetensors import safe_open
+
+    with safe_open(str(weights), "pt") as f:
+        weights_id = (f.metadata() or {}).get("save_id")
+    header_id = header.get("save_id")
+    if header_id is not None and weights_id is not None and header_id != weights_id:
+        raise CheckpointError(f"{weights} and its .json come from different saves (a save was interrupted between "
+                              "writing the two): save the model again")
+
+
 def load_world_model(path: str | Path, device: torch.device | str = "cpu", **world_model_kwargs: Any) -> WorldModel:
     """WorldModel from ``<path>.safetensors`` + ``<path>.json`` (eval mode). Raises CheckpointError naming the
     file: listing missing / unexpected keys and shape mismatches if the weights do not match the stored config,
@@ -412,6 +443,7 @@ def load_world_model(path: str | Path, device: torch.device | str = "cpu", **wor
         sd = load_file(str(spath), device="cpu")
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"cannot read {spath} ({type(e).__name__}: {e})") from e
+    check_same_save(header, spath)
     check_finite(sd, str(spath))
     try:
         with torch.device("meta"):

@@ -125,6 +125,42 @@ def test_save_load_world_model_round_trip(tmp_path):
         assert torch.equal(wm2.state_dict()[k], v), k
 
 
+@pytest.mark.parametrize("fails", ["weights", "header"])
+def test_a_failed_save_keeps_the_previous_model_whole(tmp_path, monkeypatch, fails):
+    """A save that fails (or is killed) while writing leaves the previous model's two files as they were and no
+    temporary file behind; killed between the two renames, it leaves a pair that load refuses."""
+    import os as os_module
+
+    import safetensors.torch
+
+    old = save_world_model(build_world_model("sim_tiny").eval(), tmp_path / "m", metadata={"v": 1})
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    new = build_world_model("sim_tiny").eval()
+    torch.nn.init.zeros_(next(new.parameters()))
+    if fails == "weights":
+        def broken(*args, **kwargs):
+            raise OSError(28, "No space left on device")
+        monkeypatch.setattr(safetensors.torch, "save_file", broken)
+    else:
+        real_replace = os_module.replace
+
+        def broken(src, dst):
+            if str(dst).endswith(".json"):
+                raise KeyboardInterrupt  # killed between the two renames' preparation
+            real_replace(src, dst)
+        monkeypatch.setattr("world_model.checkpoint.os.replace", broken)
+    with pytest.raises((OSError, KeyboardInterrupt)):
+        save_world_model(new, old, metadata={"v": 2})
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert set(after) == set(before) and after["m.json"] == before["m.json"]  # no temporaries left
+    if fails == "weights":
+        assert after == before
+        assert load_world_model(old) is not None
+    else:  # the new weights beside the old header: refused, not loaded with the other save's metadata
+        with pytest.raises(CheckpointError, match="different saves"):
+            load_world_model(old)
+
+
 def test_save_world_model_fp16_halves_file_and_loads_as_fp32(tmp_path):
     wm = build_world_model("sim_tiny").eval()
     full = save_world_model(wm, tmp_path / "full")
