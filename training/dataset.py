@@ -24,7 +24,7 @@ import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -238,12 +238,15 @@ def check_compatible_datasets(datasets: list[tuple[str, Episode]]) -> None:
                           "train together only datasets of one task (or task mix), image size and camera")
 
 
-def load_datasets(roots: tuple[str, ...] | list[str], load=None, check=None) -> tuple[list[Episode], list[str]]:
+def load_datasets(roots: tuple[str, ...] | list[str],
+                  load: Callable[[str], tuple[list[Episode], list[str]]] | None = None,
+                  check: Callable[[list[Episode], str], None] | None = None) -> tuple[list[Episode], list[str]]:
     """The episodes of several dataset directories trained on together (in order) and the corrupt ones skipped.
 
     ``load(root) -> (episodes, skipped)`` reads one directory (default :func:`load_episodes`); ``check(episodes,
-    root)`` refuses (raises) or trims one directory's episodes in place before the next is read; the directories
-    must then share task mix, frame size and camera (:func:`check_compatible_datasets`).
+    root)`` may refuse one directory's episodes (raise) or change them in place (e.g. drop what the caller never
+    reads) before the next directory is read; the directories must then share task mix, frame size and camera
+    (:func:`check_compatible_datasets`).
     """
     load = load or load_episodes
     episodes, bad, firsts = [], [], []
