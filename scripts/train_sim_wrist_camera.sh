@@ -59,23 +59,23 @@ elif [ "${SHORT:-0}" = 1 ]; then COUNTS=(300 300 300 300 300 300 300 300); REPLA
 else COUNTS=(360 360 360 360 360 360 360 360 360 360 360 360 360 360); STEPS=2000; BATCH=256; WARMUP=200
   DECAY=1000; OLD=1; LATENTS="${BASE}_latents"
 fi
-# 1. Play data, every episode's workspace camera moved and its lighting changed.
+# 1. Play data, every episode's workspace camera moved and its lighting changed (SHORT=1: and step 6's again).
+collect() {  # NAME SEED COUNT PRESET FRACTION: task=mixed play episodes into ${DATA}_NAME, its log $OUT/collect_NAME.log
+  OMP_NUM_THREADS=1 vjepa-collect task=mixed out_dir="${DATA}_$1" episodes="$3" steps=30 image_size=96 \
+    camera=workspace_wrist randomize="$4" randomize_fraction="$5" expert_fraction=0.8 expert_noise=0.3 seed="$2" \
+    > "$OUT/collect_$1.log" 2>&1
+}
 running=0
-for i in "${!COUNTS[@]}"; do
-  s=$((121 + i))
-  OMP_NUM_THREADS=1 vjepa-collect task=mixed out_dir="${DATA}_camlight_$s" episodes="${COUNTS[$i]}" steps=30 \
-    image_size=96 camera=workspace_wrist randomize=camera_wide_lighting randomize_fraction=1.0 expert_fraction=0.8 \
-    expert_noise=0.3 seed="$s" > "$OUT/collect_camlight_$s.log" 2>&1 &
+in_background() {  # run "$@" in the background, at most JOBS at once
+  "$@" &
   running=$((running + 1))
   if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+}
+for i in "${!COUNTS[@]}"; do
+  s=$((121 + i)); in_background collect "camlight_$s" "$s" "${COUNTS[$i]}" camera_wide_lighting 1.0
 done
 for i in "${!REPLAY[@]}"; do  # SHORT=1: step 6's play episodes again (its seeds, the first REPLAY[i] of each)
-  s=$((81 + i))
-  OMP_NUM_THREADS=1 vjepa-collect task=mixed out_dir="${DATA}_play_$s" episodes="${REPLAY[$i]}" steps=30 \
-    image_size=96 camera=workspace_wrist randomize=mixed_axes randomize_fraction=0.75 expert_fraction=0.8 \
-    expert_noise=0.3 seed="$s" > "$OUT/collect_play_$s.log" 2>&1 &
-  running=$((running + 1))
-  if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+  s=$((81 + i)); in_background collect "play_$s" "$s" "${REPLAY[$i]}" mixed_axes 0.75
 done
 while [ "$running" -gt 0 ]; do wait -n; running=$((running - 1)); done  # a failed collector stops the script
 # 2. Fine-tune step 7's predictor on the new data and step 7's.
