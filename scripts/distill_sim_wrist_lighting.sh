@@ -33,13 +33,9 @@ collect() {  # SEED PRESET: paired episodes into ${DATA}_SEED (a .done marker on
     nominal_frames=true twin_keeps_camera=true seed="$seed" > "$OUT/collect_$seed.log" 2>&1
   touch "${DATA}_$seed/.done"
 }
-running=0
-for i in "${!SEEDS[@]}"; do
-  collect "${SEEDS[$i]}" "${PRESETS[$i]}" &
-  running=$((running + 1))
-  if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
-done
-while [ "$running" -gt 0 ]; do wait -n; running=$((running - 1)); done  # a failed collector stops the script
+source scripts/jobs.sh
+for i in "${!SEEDS[@]}"; do in_background collect "${SEEDS[$i]}" "${PRESETS[$i]}"; done
+wait_all  # a failed collector stops the script
 extra=$(printf "${DATA}_%s," "${SEEDS[@]:1}")
 vjepa-distill model=sim_wrist data_dir="${DATA}_${SEEDS[0]}" "extra_data_dirs=[${extra%,}]" out_dir="$OUT" \
   steps="$STEPS" batch_size=64 lr=0.0002 warmup="$WARMUP" decay="$DECAY" val_episodes="$VAL" ckpt_every=250 threads=2

@@ -48,12 +48,7 @@ collect() {  # NAME SEED COUNT [overrides]: task=mixed play data into ${DATA}_NA
     camera=workspace_wrist randomize=mixed_axes expert_fraction=0.8 expert_noise=0.3 seed="$seed" "$@" \
     > "$OUT/collect_$name.log" 2>&1
 }
-running=0
-in_background() {  # run "$@" in the background, at most JOBS at once (`wait` for the last ones)
-  "$@" &
-  running=$((running + 1))
-  if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
-}
+source scripts/jobs.sh  # in_background (`wait` for the last ones)
 for s in 51 52 53 54 55 56 57; do in_background collect "$s" "$s" "$EPISODES" randomize_fraction=0.75; done
 wait
 # 3. Fine-tune sim_multitask_distilled's predictor on all seven (lr 4e-4, warmup 200, decay over the last 1000 steps).

@@ -65,19 +65,14 @@ collect() {  # NAME SEED COUNT PRESET FRACTION: task=mixed play episodes into ${
     camera=workspace_wrist randomize="$4" randomize_fraction="$5" expert_fraction=0.8 expert_noise=0.3 seed="$2" \
     > "$OUT/collect_$1.log" 2>&1
 }
-running=0
-in_background() {  # run "$@" in the background, at most JOBS at once
-  "$@" &
-  running=$((running + 1))
-  if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
-}
+source scripts/jobs.sh
 for i in "${!COUNTS[@]}"; do
   s=$((121 + i)); in_background collect "camlight_$s" "$s" "${COUNTS[$i]}" camera_wide_lighting 1.0
 done
 for i in "${!REPLAY[@]}"; do  # SHORT=1: step 6's play episodes again (its seeds, the first REPLAY[i] of each)
   s=$((81 + i)); in_background collect "play_$s" "$s" "${REPLAY[$i]}" mixed_axes 0.75
 done
-while [ "$running" -gt 0 ]; do wait -n; running=$((running - 1)); done  # a failed collector stops the script
+wait_all  # a failed collector stops the script
 # 2. Fine-tune step 7's predictor on the new data and step 7's.
 dirs=()
 for i in "${!COUNTS[@]}"; do dirs+=("${DATA}_camlight_$((121 + i))"); done
