@@ -31,14 +31,13 @@ import contextlib
 import fcntl
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import numpy as np
 
 from agent.stats import wilson_interval
-from envs.atomic_files import write_json_atomic  # strict JSON (no NaN)
+from envs.atomic_files import remove_stale_tmp_files, write_json_atomic  # strict JSON (no NaN)
 
 RESULTS_NAME = "results.json"
 LOCK_NAME = ".results.lock"
@@ -58,31 +57,6 @@ class ResultsMismatchError(ValueError):
 def to_json_value(value: Any) -> Any:
     """``value`` as it reads back from JSON (tuples become lists, mappings plain dicts)."""
     return json.loads(json.dumps(value, allow_nan=False))
-
-
-_TMP_NAME = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.tmp(\.\w+)?$")  # envs.atomic_files.unique_tmp_path's names
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_stale_tmp_files(folder: Path) -> list[Path]:
-    """Delete temporary files (results.json or video writes) left in ``folder`` by writers that no longer run,
-    e.g. after kill -9; files of live writers are kept. Returns the removed paths."""
-    removed = []
-    for path in folder.glob(".*.tmp*") if folder.is_dir() else []:
-        match = _TMP_NAME.match(path.name)
-        if match and not _pid_alive(int(match.group(1))):
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
 
 
 def read_results(path: Path) -> dict[str, Any]:

@@ -4,14 +4,15 @@ A file is written under a temporary name unique to its writer, in the folder of 
 over that name (``os.replace``): a crash or ``kill -9`` never leaves a truncated file under the final name, the
 previous file stays whole until the new one is complete, and two concurrent writers never share a temporary file.
 Temporary names are ``.<name>.<pid>.<8 hex>.tmp`` (``.<stem>.<pid>.<8 hex>.tmp<suffix>`` where the writer needs the
-suffix, e.g. ffmpeg for ``.mp4``); ``agent.eval_results.remove_stale_tmp_files`` removes those whose writer no
-longer runs.
+suffix, e.g. ffmpeg for ``.mp4``); :func:`remove_stale_tmp_files` removes those whose writer no longer runs (on
+this machine: the name holds the writer's pid).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any, Callable
@@ -24,6 +25,33 @@ def unique_tmp_path(path: str | Path, keep_suffix: bool = False) -> Path:
     if keep_suffix:
         return path.with_name(f".{path.stem}.{tag}.tmp{path.suffix}")
     return path.with_name(f".{path.name}.{tag}.tmp")
+
+
+TMP_NAME = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.tmp(\.\w+)?$")  # unique_tmp_path's names; group 1: the pid
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (one of another user counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_tmp_files(folder: str | Path) -> list[Path]:
+    """Delete the temporary files of :func:`unique_tmp_path` in ``folder`` whose writer no longer runs (left by
+    kill -9 or a power loss); those of live writers are kept. Returns the removed paths."""
+    folder = Path(folder)
+    removed = []
+    for path in folder.glob(".*.tmp*") if folder.is_dir() else []:
+        match = TMP_NAME.match(path.name)
+        if match and not pid_alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def write_json_atomic(path: str | Path, data: Any, *, allow_nan: bool = False,

@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from training.checks import check_float, check_int, check_str
 from training.dataset import episode_dir, list_episodes, save_episode
+from training.run_lock import exclusive_out_dir
 from training.state import write_json_atomic
 
 COLLECT_CONFIG = "collect.json"
@@ -187,11 +188,18 @@ def check_existing_dataset(out: Path, cfg: CollectConfig) -> bool:
 
 
 def collect(cfg: CollectConfig) -> Path:
-    """Record ``cfg.episodes`` episodes to ``cfg.out_dir``; episodes already on disk are skipped (resume)."""
+    """Record ``cfg.episodes`` episodes to ``cfg.out_dir``; episodes already on disk are skipped (resume). Holds
+    the out_dir for the run (training.run_lock: a second collection into it fails at once)."""
     import envs  # noqa: F401 - registers the ids
 
     out = Path(cfg.out_dir)
-    record = not out.exists() or check_existing_dataset(out, cfg)
+    new_dir = not out.exists()
+    with exclusive_out_dir(out, "vjepa-collect"):
+        return _collect(cfg, out, new_dir or check_existing_dataset(out, cfg))
+
+
+def _collect(cfg: CollectConfig, out: Path, record: bool) -> Path:
+    """collect's body: ``record`` writes collect.json (a new dataset, or one that gains its record)."""
     tasks = cfg.tasks()
     todo = []  # (index, seed, task, randomized) of the episodes not on disk yet
     for i in range(cfg.episodes):

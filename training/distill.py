@@ -41,6 +41,7 @@ from tqdm import tqdm
 from training.checks import (check_dir_list, check_file_name, check_float, check_int, check_schedule, check_str,
                              data_dirs, inside)
 from training.distributed import check_device_name, distributed_context, env_world_size
+from training.run_lock import exclusive_out_dir
 from training.posttrain import save_model
 from training.precision import autocast, check_precision, with_precision
 from training.schedule import restore_loop_state, training_loop_state
@@ -228,7 +229,7 @@ def distill(cfg: DistillConfig) -> Path:
     if env_world_size() > 1:
         raise ValueError("training.distill runs in one process (not under torchrun)")
     torch.set_num_threads(cfg.threads)
-    with distributed_context(cfg.device) as ctx:
+    with exclusive_out_dir(cfg.out_dir, "vjepa-distill"), distributed_context(cfg.device) as ctx:
         return _distill(cfg, with_precision(ctx, cfg.precision))
 
 

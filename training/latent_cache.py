@@ -29,6 +29,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+from envs.atomic_files import remove_stale_tmp_files
 from training.state import save_torch_atomic
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class LatentCache:
         self.misses = 0
         if writable:
             self.dir.mkdir(parents=True, exist_ok=True)
+            remove_stale_tmp_files(self.dir)  # latents half-written by a killed run
 
     def path(self, frames: np.ndarray) -> Path:
         return self.dir / f"{frames_key(frames)}.pt"

@@ -22,8 +22,9 @@ from torch import nn
 from tqdm import tqdm
 
 from training.distributed import (DistContext, barrier, check_device_name, check_same_on_all_ranks,
-                                  distributed_context, env_world_size, global_mean, micro_batch_size,
-                                  quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
+                                  distributed_context, env_world_size, global_mean, is_main_process,
+                                  micro_batch_size, quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
+from training.run_lock import exclusive_out_dir
 from training.dataset import load_datasets
 from training.lerobot import DATA_FORMATS, load_training_episodes
 from training.latent_cache import LatentCache
@@ -359,7 +360,8 @@ def posttrain(cfg: PosttrainConfig) -> Path:
     torch.set_num_threads(cfg.threads)
     # before joining the process group: every rank refuses an uneven split alike, none waits for the others
     micro_batch_size("PosttrainConfig", cfg.batch_size, env_world_size(), cfg.accum_steps)
-    with distributed_context(cfg.device) as ctx:
+    with exclusive_out_dir(cfg.out_dir, "vjepa-posttrain", enabled=is_main_process()), \
+            distributed_context(cfg.device) as ctx:
         return _posttrain(cfg, ctx)
 
 

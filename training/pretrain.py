@@ -29,8 +29,9 @@ from training.masks import DEFAULT_MASKS, context_target_ids, sample_block_mask
 from training.schedule import restore_loop_state, training_loop_state
 from training.checks import build_named, check_float, check_int, check_schedule, check_str
 from training.distributed import (DistContext, barrier, check_device_name, check_same_on_all_ranks,
-                                  distributed_context, env_world_size, global_mean, micro_batch_size,
-                                  quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
+                                  distributed_context, env_world_size, global_mean, is_main_process,
+                                  micro_batch_size, quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
+from training.run_lock import exclusive_out_dir
 from training.state import LogWriter, record_run_config, resume_state, save_torch_atomic, save_training_state
 
 # Config fields that may differ when a run resumes from its last.pt (they do not change the trained weights up to
@@ -163,7 +164,8 @@ def pretrain(cfg: PretrainConfig) -> Path:
     torch.set_num_threads(cfg.threads)
     # before joining the process group: every rank refuses an uneven split alike, none waits for the others
     micro_batch_size("PretrainConfig", cfg.batch_size, env_world_size(), cfg.accum_steps)
-    with distributed_context(cfg.device) as ctx:
+    with exclusive_out_dir(cfg.out_dir, "vjepa-pretrain", enabled=is_main_process()), \
+            distributed_context(cfg.device) as ctx:
         return _pretrain(cfg, ctx)
 
 

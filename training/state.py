@@ -61,10 +61,12 @@ def save_training_state(path: str | Path, payload: dict[str, Any]) -> Path:
 
 
 def save_torch_atomic(path: str | Path, obj: Any) -> Path:
-    """torch.save via ``<path>.tmp`` + os.replace; OSError naming ``path`` on any write failure."""
+    """torch.save to a temporary name unique to the writer (envs.atomic_files.unique_tmp_path: two processes saving
+    one path, e.g. the same episode's latents into a shared cache, never write one temporary file) + os.replace;
+    OSError naming ``path`` on any write failure."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = atomic_files.unique_tmp_path(path)
     try:
         torch.save(obj, tmp)
         os.replace(tmp, path)

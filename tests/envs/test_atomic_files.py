@@ -8,8 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from agent.eval_results import _TMP_NAME, remove_stale_tmp_files
-from envs.atomic_files import unique_tmp_path, write_json_atomic
+from envs.atomic_files import TMP_NAME, remove_stale_tmp_files, unique_tmp_path, write_json_atomic
 
 
 def test_round_trip_replaces_the_old_file_and_leaves_no_temporary(tmp_path):
@@ -51,6 +50,6 @@ def test_temporary_names_are_unique_and_recognised_by_the_stale_file_cleaner(tmp
     a, b = unique_tmp_path(tmp_path / "results.json"), unique_tmp_path(tmp_path / "results.json")
     video = unique_tmp_path(tmp_path / "ep.mp4", keep_suffix=True)
     assert a != b and a.parent == tmp_path and video.suffix == ".mp4"
-    assert all(_TMP_NAME.match(p.name) for p in (a, b, video))
+    assert all(TMP_NAME.match(p.name) for p in (a, b, video))
     a.write_text("")  # this process is alive: its temporaries are kept
     assert remove_stale_tmp_files(tmp_path) == [] and a.exists()

@@ -11,6 +11,7 @@ import pytest
 
 from training.collect import MIXED_TASKS, CollectConfig, collect, episode_randomized
 from training.dataset import MixedDatasetError, episode_dir, list_episodes, load_episodes
+from training.run_lock import LOCK_NAME
 
 MIX = ",".join(MIXED_TASKS)
 STEPS = 4
@@ -83,10 +84,11 @@ def test_mixed_episode_equals_the_single_task_episode_of_its_seed(mixed, tmp_pat
 
 
 def test_mixed_rerun_adds_nothing_more_adds_the_next_tasks(mixed_copy):
+    rewritten = ("collect.json", LOCK_NAME)  # the record and the run's lock (training.run_lock)
     before = {p: p.stat().st_mtime_ns for p in mixed_copy.rglob("*") if p.is_file()}
     collect(_cfg(mixed_copy))
-    assert {p: p.stat().st_mtime_ns for p in mixed_copy.rglob("*") if p.is_file() and p.name != "collect.json"} \
-        == {p: t for p, t in before.items() if p.name != "collect.json"}, "no episode rewritten or added"
+    assert {p: p.stat().st_mtime_ns for p in mixed_copy.rglob("*") if p.is_file() and p.name not in rewritten} \
+        == {p: t for p, t in before.items() if p.name not in rewritten}, "no episode rewritten or added"
     collect(_cfg(mixed_copy, episodes=10))
     assert [m["task"] for m in _metas(mixed_copy)] == list(MIXED_TASKS) * 2 + list(MIXED_TASKS[:2])
     assert len(load_episodes(mixed_copy)[0]) == 10
