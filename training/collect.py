@@ -193,9 +193,8 @@ def collect(cfg: CollectConfig) -> Path:
     import envs  # noqa: F401 - registers the ids
 
     out = Path(cfg.out_dir)
-    new_dir = not out.exists()
-    with exclusive_out_dir(out, "vjepa-collect"):
-        return _collect(cfg, out, new_dir or check_existing_dataset(out, cfg))
+    with exclusive_out_dir(out, "vjepa-collect"):  # creates out (removed again if nothing is written)
+        return _collect(cfg, out, check_existing_dataset(out, cfg))
 
 
 def _collect(cfg: CollectConfig, out: Path, record: bool) -> Path:
@@ -213,7 +212,6 @@ def _collect(cfg: CollectConfig, out: Path, record: bool) -> Path:
         for _, _, task, randomized in todo:
             if (task, randomized) not in envs_by_key:
                 envs_by_key[task, randomized] = make_collect_env(cfg, task, randomized)
-        out.mkdir(parents=True, exist_ok=True)
         if record:
             write_json_atomic(out / COLLECT_CONFIG, asdict(cfg))
         for i, seed, task, randomized in tqdm(todo, desc=f"collect {cfg.task}"):
