@@ -80,8 +80,8 @@ def exclusive_out_dir(out_dir: str | Path, program: str, enabled: bool = True) -
     out.mkdir(parents=True, exist_ok=True)
     lock = out / LOCK_NAME
     fd = _acquire(lock, program)
-    remove_stale_tmp_files(out)  # a killed run's half-written checkpoint (this run holds the directory now)
     try:
+        remove_stale_tmp_files(out)  # a killed run's half-written checkpoint (this run holds the directory now)
         yield out
     finally:
         if created:
