@@ -40,6 +40,7 @@ from tqdm import tqdm
 
 from training.checks import (check_dir_list, check_file_name, check_float, check_int, check_schedule, check_str,
                              data_dirs, inside)
+from training.completion import COMPLETE_NAME, completed_outputs, record_complete
 from training.distributed import check_device_name, distributed_context, env_world_size
 from training.run_lock import exclusive_out_dir
 from training.posttrain import save_model
@@ -234,7 +235,7 @@ def distill(cfg: DistillConfig) -> Path:
 
 
 def _distill(cfg: DistillConfig, ctx) -> Path:
-    from world_model.checkpoint import load_world_model, read_world_model_metadata
+    from world_model.checkpoint import load_world_model, read_world_model_metadata, world_model_files
 
     out = Path(cfg.out_dir)
     save_base = inside(out, cfg.save_name, "save_name")
@@ -244,6 +245,10 @@ def _distill(cfg: DistillConfig, ctx) -> Path:
     source_sha = fingerprint(source)
     if state is not None and state.get("model_sha256") != source_sha:
         raise TrainingStateError(f"{out / 'last.pt'} was distilled from another {cfg.model}: its weights changed")
+    done = completed_outputs(out, asdict(cfg), state, cfg.steps)
+    if done is not None:
+        print(f"distillation already complete ({out / COMPLETE_NAME}): nothing to do", flush=True)
+        return save_base
     train_eps, val_eps = load_pairs(data_dirs(cfg), cfg.val_episodes)
     model = load_world_model(source, device=ctx.device).float()
     model.requires_grad_(False)
@@ -308,4 +313,7 @@ def _distill(cfg: DistillConfig, ctx) -> Path:
     meta = {"trained_by": "training.distill", "config": asdict(cfg), "source_model": cfg.model,
             "source_sha256": source_sha, "source_metadata": source_meta, "invariance": report,
             "teacher_seconds": round(encode_s, 1), "camera": source_meta.get("camera")}
-    return save_model(model, save_base, meta, dtype=torch.float16 if cfg.fp16 else None)
+    saved = save_model(model, save_base, meta, dtype=torch.float16 if cfg.fp16 else None)
+    record_complete(out, asdict(cfg), [out / "invariance.json", out / "encoder.pt", out / "encoder.json",
+                                       *world_model_files(saved)])
+    return saved

@@ -31,6 +31,7 @@ from training.latent_cache import LatentCache
 from training.precision import autocast, check_precision, with_precision
 from training.schedule import restore_loop_state, training_loop_state
 from training.collect import dataset_camera
+from training.completion import COMPLETE_NAME, completed_outputs, record_complete
 from training.checks import (build_named, check_dir_list, check_file_name, check_float, check_int, check_schedule,
                              check_str, data_dirs, inside)
 from training.state import (LogWriter, TrainingStateError, file_sha256, record_run_config, resume_state,
@@ -380,6 +381,8 @@ def _checkpoint(cfg: PosttrainConfig, ctx: DistContext, encoder_sha: str | None,
 
 
 def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
+    from world_model.checkpoint import world_model_files
+
     ctx = with_precision(ctx, cfg.precision)
     out = Path(cfg.out_dir)
     save_base = inside(out, cfg.save_name, "save_name")
@@ -391,6 +394,12 @@ def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
     distilled = encoder_provenance(cfg, encoder_sha)  # checked now, not after the training
     if state is not None:
         check_encoder_unchanged(out / "last.pt", state.get("encoder_sha256"), encoder_sha)
+    done = completed_outputs(out, asdict(cfg), state, cfg.steps)
+    check_same_on_all_ranks(ctx, "whether the run is complete (1: yes)", int(done is not None), SHARED_FILES_HINT)
+    if done is not None:
+        if ctx.is_main:
+            print(f"post-training already complete ({out / COMPLETE_NAME}): nothing to do", flush=True)
+        return save_base
     with quiet_unless_main(ctx):
         episodes, bad = load_posttrain_episodes(cfg)
     check_same_on_all_ranks(ctx, "the number of training episodes", len(episodes), SHARED_FILES_HINT)
@@ -449,6 +458,8 @@ def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
     if distilled is not None:
         meta["encoder_distillation"] = distilled
     saved = save_model(model, save_base, meta) if ctx.is_main else save_base
+    if ctx.is_main:
+        record_complete(out, asdict(cfg), world_model_files(saved))
     barrier(ctx)
     return saved
 

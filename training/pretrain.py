@@ -32,6 +32,7 @@ from training.distributed import (DistContext, barrier, check_device_name, check
                                   distributed_context, env_world_size, global_mean, is_main_process,
                                   micro_batch_size, quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
 from training.run_lock import exclusive_out_dir
+from training.completion import COMPLETE_NAME, completed_outputs, record_complete
 from training.state import LogWriter, record_run_config, resume_state, save_torch_atomic, save_training_state
 
 # Config fields that may differ when a run resumes from its last.pt (they do not change the trained weights up to
@@ -193,6 +194,12 @@ def _pretrain(cfg: PretrainConfig, ctx: DistContext) -> Path:
                          defaults=asdict(PretrainConfig()))
     check_same_on_all_ranks(ctx, "the checkpoint step to resume from (-1: none)",
                             -1 if state is None else int(state["step"]), SHARED_FILES_HINT)
+    done = completed_outputs(out, asdict(cfg), state, cfg.steps)
+    check_same_on_all_ranks(ctx, "whether the run is complete (1: yes)", int(done is not None), SHARED_FILES_HINT)
+    if done is not None:
+        if ctx.is_main:
+            print(f"pretraining already complete ({out / COMPLETE_NAME}): nothing to do", flush=True)
+        return out / "encoder.pt"
     torch.manual_seed(cfg.seed)
     with quiet_unless_main(ctx):
         episodes, _ = load_episodes(cfg.data_dir)
@@ -245,6 +252,7 @@ def _pretrain(cfg: PretrainConfig, ctx: DistContext) -> Path:
     if ctx.is_main:
         save_torch_atomic(path, {"encoder": encoder.state_dict(), "target_encoder": target.state_dict(),
                                  "config": cfg.encoder})
+        record_complete(out, asdict(cfg), [path])
     barrier(ctx)
     return path
 

@@ -297,6 +297,13 @@ def _base(path: str | Path) -> Path:
     return p.with_suffix("") if p.suffix in (".safetensors", ".json") else p
 
 
+def world_model_files(path: str | Path) -> tuple[Path, Path]:
+    """The two files of a saved world model: ``(<base>.safetensors, <base>.json)`` for a base path (either file's
+    path also names its base)."""
+    base = _base(path)
+    return base.with_suffix(".safetensors"), base.with_suffix(".json")
+
+
 def save_world_model(model: WorldModel, path: str | Path, metadata: dict[str, Any] | None = None,
                      dtype: torch.dtype | None = None) -> Path:
     """Write ``<path>.safetensors`` (weights) and ``<path>.json`` (config + metadata), each complete under a
@@ -326,7 +333,7 @@ def save_world_model(model: WorldModel, path: str | Path, metadata: dict[str, An
         raise TypeError(f"metadata must be JSON-serialisable: {e}") from e
     tensors = {k: v.detach().to("cpu", dtype if dtype is not None and v.is_floating_point() else v.dtype).contiguous()
                for k, v in model.state_dict().items()}
-    weights, header_path = base.with_suffix(".safetensors"), base.with_suffix(".json")
+    weights, header_path = world_model_files(base)
     # temporary names as envs.atomic_files makes them (not imported: world_model does not depend on the envs)
     tag = f"{os.getpid()}.{save_id[:8]}"
     tmp_weights = weights.with_name(f".{weights.name}.{tag}.tmp")

@@ -1,0 +1,67 @@
+"""Finished runs: a rerun of a training command that already completed returns its outputs at once.
+
+A multi-step script (``scripts/train_sim_wrist.sh``) reruns every step when it is resumed; without this, each
+finished step would load its data again and recompute what precedes its training loop (the distillation's teacher
+latents of 1700 episodes took ~2-6 minutes on 2 cores) only to rewrite the same outputs.
+
+After a run writes its final outputs, :func:`record_complete` writes ``<out_dir>/complete.json``: the run's config,
+the SHA-256 of its ``last.pt`` and of every output. :func:`completed_outputs` recognises the finished run only when
+the checkpoint is at its last step, the config is exactly the recorded one (any change, even one that resume
+allows, such as ``threads``, goes the long way and writes the outputs again) and every file still has the recorded
+bytes; a missing, changed or unreadable record means "not complete", never an error.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+from training.state import file_sha256, write_json_atomic
+
+COMPLETE_NAME = "complete.json"
+RECORD_FORMAT = "vjepa-complete-v1"
+
+
+def _plain(config: dict[str, Any]) -> Any:
+    """``config`` as it reads back from JSON (tuples become lists)."""
+    return json.loads(json.dumps(config))
+
+
+def record_complete(out_dir: str | Path, config: dict[str, Any], outputs: Sequence[str | Path]) -> Path:
+    """Write ``<out_dir>/complete.json`` for a run whose ``last.pt`` and ``outputs`` (files inside ``out_dir``)
+    are final; returns its path."""
+    out = Path(out_dir)
+    files = {}
+    for path in outputs:
+        path = Path(path)
+        files[path.resolve().relative_to(out.resolve()).as_posix()] = file_sha256(path)
+    return write_json_atomic(out / COMPLETE_NAME, {
+        "format": RECORD_FORMAT, "config": _plain(config), "last_sha256": file_sha256(out / "last.pt"),
+        "outputs": files})
+
+
+def completed_outputs(out_dir: str | Path, config: dict[str, Any], state: dict[str, Any] | None,
+                      steps: int) -> list[Path] | None:
+    """The recorded outputs when the run in ``out_dir`` finished with exactly ``config`` (``state``: its
+    ``last.pt`` as read by training.state.resume_state, at ``steps``) and nothing recorded has changed since;
+    None when the run has to train or write its outputs."""
+    out = Path(out_dir)
+    if state is None or int(state["step"]) != steps:
+        return None
+    try:
+        record = json.loads((out / COMPLETE_NAME).read_text())
+        if record.get("format") != RECORD_FORMAT or record.get("config") != _plain(config):
+            return None
+        if file_sha256(out / "last.pt") != record["last_sha256"]:
+            return None
+        paths = []
+        for name, sha in record["outputs"].items():
+            path = out / name
+            if file_sha256(path) != sha:
+                return None
+            paths.append(path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return paths
+
