@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The evaluations of the shipped sim_multitask_distilled world model (docs/manipulation.md "The distilled model
-# shipped", README "sim_multitask_distilled"), or of another distilled model (MODEL=<name or path base>, e.g.
+# shipped", docs/models.md "The multi-task models"), or of another distilled model (MODEL=<name or path base>, e.g.
 # runs/distill_keepcam/model, the student before the predictor fine-tune): AGENT (learned; energy_oracle: the same
 # agent with the simulator's true future frames as its predictions, docs/manipulation.md), fp32, EPISODES (50)
 # seeded episodes per task and variant (seeds 1000-1049). Each run writes OUT/<run>/results.json (resumable) and
