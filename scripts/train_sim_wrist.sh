@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The shipped sim_wrist world model (docs/manipulation.md "A wrist camera" and "The wrist model's encoder, distilled"),
 # on the CPU. Two stages, each made on a lent GPU in one call and written here as the same steps on the CPU, with the
-# same seeds, episode counts and schedules (fp32 here; bf16 autocast there, so the weights will not be bit-equal):
+# same seeds, episode counts and schedules (bf16 autocast there; here precision=auto: bf16 autocast on a CPU with
+# native bf16 where a probe finds it faster, fp32 elsewhere; so the weights will not be bit-equal):
 #   steps 1-3 (session 15, `EXPERIMENT=wrist bash scripts/train_on_gpu_machine.sh`, run "wrist"): the frozen encoder
 #     and the predictor of the shipped sim_multitask_distilled, the predictor fine-tuned on play data seen through
 #     camera=workspace_wrist (the workspace view, and beside it a camera riding on the hand): 4240 episodes from
@@ -13,7 +14,8 @@
 #     (2000 steps at batch 256). The seeds 81-85 of both sets were used in that call: the first 110-124 play
 #     episodes of each of those seeds repeat a paired episode's trajectory (same resets and actions, other scene
 #     randomisation): ~580 of the 6792 episodes. Kept here as run; the GPU script now uses seeds 101.. for pairs.
-# Every step resumes if killed; rerunning skips what is done. The fine-tunes keep the frozen encoder's latents of
+# Every step resumes if killed; rerunning skips what is done (a finished fine-tune or distillation returns at once:
+# <out_dir>/complete.json, training/completion.py). The fine-tunes keep the frozen encoder's latents of
 # their episodes in ${OUT}_latents (3.4 GB for step 3, ~6 GB for step 7; training.latent_cache), so a resumed
 # fine-tune does not encode its dataset again (~6-10 minutes each on the idle CPU); delete that folder when done.
 # A dry run: OUT=/tmp/wrist_dry DATA=/tmp/wrist_dry/data EPISODES=2 STEPS=4 BATCH=4 WARMUP=1 DECAY=1 DRY=1 \
@@ -22,7 +24,10 @@
 # per 606 episodes on one core (~35 min for seeds 51-57, ~40 min for 81-94; JOBS=2 runs two at once), paired
 # collection ~2x as long per episode (~35 min), distillation 1.8 steps/s (~14 min), fine-tuning ~11.4 s per step at
 # batch 256 with 2 threads (measured in session 20's run: ~4.75 hours for step 3, ~6.3 hours for step 7); ~13 hours
-# in all. Run nothing else on the 2 cores meanwhile (benchmarks/thread_contention.py): pause it with kill -STOP.
+# in all. Measured on a 2-core AMD EPYC with avx512_bf16 (sessions 22-24, bf16 autocast chosen by the probe):
+# collection ~3 episodes/s per collector (2 at once: ~12-15 min each for steps 2 and 6, ~8 for step 4), step 3
+# 4.5-4.8 s per step (2 h 07 min), the distillation 4.2 steps/s (~6 min); ~6.5 hours in all.
+# Run nothing else on the 2 cores meanwhile (benchmarks/thread_contention.py): pause it with kill -STOP.
 # SHIP=1 stores step 7's model as world_model/weights/sim_wrist with its weights in float16 (metadata.stored_dtype
 # says so). Step 7's model records the distillation (its settings and invariance report) in
 # metadata.encoder_distillation, copied by vjepa-posttrain from ${OUT}_distill/encoder.json (since session 18; the
