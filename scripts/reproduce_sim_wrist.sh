@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Issue 12's results table for a wrist-camera world model (MODEL, default the shipped sim_wrist; or a path base such
+# as runs/sim_wrist_wdist/model): per task the learned agent with CEM and with MPPI (each task's settings of the
+# README's sim_wrist table, only the planner swapped), pick-and-place also without subgoal images, the oracle (CEM
+# on the true simulator state) and the random agent. EPISODES (50) seeded episodes per row from seed 1000, fp32,
+# planner noise drawn per episode (PLANNER_SEEDING=shared for the shared stream of the earlier rows), JOBS (2)
+# evaluations at once with one torch thread each. Each run writes OUT/<run>/results.json (resumable: rerun to
+# continue) and OUT/<run>.log; the merged markdown table lands in OUT/table.md. ROWS="<run names>" runs only those.
+# Wall time for all rows with JOBS=2 on 2 cores: ~2 hours (reach with 3-step plans ~40 min per planner, grasp
+# ~15, reach-with-object ~8, pick-and-place ~22 per 50 episodes, each with one job).
+#   EPISODES=50 JOBS=2 MODEL=sim_wrist bash scripts/reproduce_sim_wrist.sh
+# A dry run (~2 minutes): EPISODES=1 EXTRA=max_steps=2 OUT=/tmp/wrist_table bash scripts/reproduce_sim_wrist.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/activate.sh
+export MUJOCO_GL=${MUJOCO_GL:-egl} OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+EPISODES=${EPISODES:-50}
+JOBS=${JOBS:-2}
+MODEL=${MODEL:-sim_wrist}
+OUT=${OUT:-outputs/sim_wrist_table}
+PLANNER_SEEDING=${PLANNER_SEEDING:-per_episode}
+mkdir -p "$OUT"
+COMMON="model=$MODEL seed=1000 bf16=false video=false jobs=1 ${EXTRA:-}"  # EXTRA: overrides for every row
+DISC="planner_overrides={gripper_discrete:true}"  # three gripper commands: open fully, hold, close fully
+# subgoal images with waypoints every <= 10 cm, the next one after a plan without progress
+SUB="subgoals=true subgoal_steps=12 subgoal_plateau_patience=1 subgoal_waypoint_spacing=0.1"
+REACH="tasks=[FrankaReach-v0] planner_overrides={horizon:3} one_step_alternative=true"
+GRASP="tasks=[FrankaGrasp-v0] $SUB $DISC"
+RWO="tasks=[FrankaReachWithObject-v0] $DISC"
+PP="tasks=[FrankaPickPlace-v0] $SUB $DISC release_in_place=true"
+ALL="tasks=[FrankaReach-v0,FrankaGrasp-v0,FrankaReachWithObject-v0,FrankaPickPlace-v0]"
+runs=(
+  "reach_cem $REACH planner=cem label=learned+cem"
+  "reach_mppi $REACH planner=mppi label=learned+mppi"
+  "grasp_cem $GRASP planner=cem label=learned+cem"
+  "grasp_mppi $GRASP planner=mppi label=learned+mppi"
+  "rwo_cem $RWO planner=cem label=learned+cem"
+  "rwo_mppi $RWO planner=mppi label=learned+mppi"
+  "pp_cem $PP planner=cem label=learned+cem"
+  "pp_mppi $PP planner=mppi label=learned+mppi"
+  "pp_mppi_nosub tasks=[FrankaPickPlace-v0] $DISC release_in_place=true planner=mppi
+   label=learned+mppi+no-subgoals"
+  "oracle $ALL agent=oracle planner=cem label=oracle+cem"
+  "random $ALL agent=random label=random"
+)
+source scripts/eval_runs.sh
+check_rows "${runs[@]}"
+for run in "${runs[@]}"; do
+  selected "$run" || continue
+  # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
+  start_run $run $COMMON
+done
+finish_runs
+# shellcheck disable=SC2046  # one argument per results directory
+python3 -m agent.report $(for r in "${runs[@]}"; do d="$OUT/${r%% *}"; [ -f "$d/results.json" ] && echo "$d"; done) \
+  | tee "$OUT/table.md"
