@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
+from training.distributed import SHARED_FILES_HINT, DistContext, check_same_on_all_ranks
 from training.state import file_sha256, write_json_atomic
 
 COMPLETE_NAME = "complete.json"
@@ -65,3 +66,13 @@ def completed_outputs(out_dir: str | Path, config: dict[str, Any], state: dict[s
         return None
     return paths
 
+
+def run_is_complete(ctx: DistContext, out_dir: str | Path, config: dict[str, Any], state: dict[str, Any] | None,
+                    steps: int, program: str) -> bool:
+    """:func:`completed_outputs` found the run finished: the main process says so (``program``: e.g.
+    "post-training"). Under several processes every rank must find the same (ValueError on every rank otherwise)."""
+    done = completed_outputs(out_dir, config, state, steps) is not None
+    check_same_on_all_ranks(ctx, "whether the run is complete (1: yes)", int(done), SHARED_FILES_HINT)
+    if done and ctx.is_main:
+        print(f"{program} already complete ({Path(out_dir) / COMPLETE_NAME}): nothing to do", flush=True)
+    return done

@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from training.checks import (check_dir_list, check_file_name, check_float, check_int, check_schedule, check_str,
                              data_dirs, inside)
-from training.completion import COMPLETE_NAME, completed_outputs, record_complete
+from training.completion import record_complete, run_is_complete
 from training.distributed import check_device_name, distributed_context, env_world_size
 from training.run_lock import exclusive_out_dir
 from training.posttrain import save_model
@@ -245,9 +245,7 @@ def _distill(cfg: DistillConfig, ctx) -> Path:
     source_sha = fingerprint(source)
     if state is not None and state.get("model_sha256") != source_sha:
         raise TrainingStateError(f"{out / 'last.pt'} was distilled from another {cfg.model}: its weights changed")
-    done = completed_outputs(out, asdict(cfg), state, cfg.steps)
-    if done is not None:
-        print(f"distillation already complete ({out / COMPLETE_NAME}): nothing to do", flush=True)
+    if run_is_complete(ctx, out, asdict(cfg), state, cfg.steps, "distillation"):
         return save_base
     train_eps, val_eps = load_pairs(data_dirs(cfg), cfg.val_episodes)
     model = load_world_model(source, device=ctx.device).float()

@@ -181,6 +181,10 @@ def barrier(ctx: DistContext) -> None:
         dist.barrier(device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
 
 
+# Why ranks may disagree on what they read (checkpoint step, episode count, a finished run): say what to fix.
+SHARED_FILES_HINT = "every process must see the same out_dir and data_dir (a shared filesystem on several machines)"
+
+
 def check_same_on_all_ranks(ctx: DistContext, what: str, value: int, hint: str) -> None:
     """ValueError (raised on every rank) when the ranks see different ``value`` s, e.g. a checkpoint step or an
     episode count that only some machines see."""

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from training.distributed import (DistContext, barrier, check_device_name, check_same_on_all_ranks,
+from training.distributed import (SHARED_FILES_HINT, DistContext, barrier, check_device_name, check_same_on_all_ranks,
                                   distributed_context, env_world_size, global_mean, is_main_process,
                                   micro_batch_size, quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
 from training.run_lock import exclusive_out_dir
@@ -31,7 +31,7 @@ from training.latent_cache import LatentCache
 from training.precision import autocast, check_precision, with_precision
 from training.schedule import restore_loop_state, training_loop_state
 from training.collect import dataset_camera
-from training.completion import COMPLETE_NAME, completed_outputs, record_complete
+from training.completion import record_complete, run_is_complete
 from training.checks import (build_named, check_dir_list, check_file_name, check_float, check_int, check_schedule,
                              check_str, data_dirs, inside)
 from training.state import (LogWriter, TrainingStateError, file_sha256, record_run_config, resume_state,
@@ -45,8 +45,6 @@ from world_model.config import EXTRINSICS_MODES
 # a checkpoint holds the global state, so a run may resume on another number of processes or machines.
 POSTTRAIN_MAY_CHANGE = ("steps", "stop_after", "ckpt_every", "threads", "out_dir", "save_name", "device",
                         "accum_steps", "precision", "latent_cache")
-# Why ranks may disagree on what they read: say what to fix.
-SHARED_FILES_HINT = "every process must see the same out_dir and data_dir (a shared filesystem on several machines)"
 
 
 @dataclass(frozen=True)
@@ -394,11 +392,7 @@ def _posttrain(cfg: PosttrainConfig, ctx: DistContext) -> Path:
     distilled = encoder_provenance(cfg, encoder_sha)  # checked now, not after the training
     if state is not None:
         check_encoder_unchanged(out / "last.pt", state.get("encoder_sha256"), encoder_sha)
-    done = completed_outputs(out, asdict(cfg), state, cfg.steps)
-    check_same_on_all_ranks(ctx, "whether the run is complete (1: yes)", int(done is not None), SHARED_FILES_HINT)
-    if done is not None:
-        if ctx.is_main:
-            print(f"post-training already complete ({out / COMPLETE_NAME}): nothing to do", flush=True)
+    if run_is_complete(ctx, out, asdict(cfg), state, cfg.steps, "post-training"):
         return save_base
     with quiet_unless_main(ctx):
         episodes, bad = load_posttrain_episodes(cfg)

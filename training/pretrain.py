@@ -28,11 +28,11 @@ from training.precision import autocast, check_precision, with_precision
 from training.masks import DEFAULT_MASKS, context_target_ids, sample_block_mask
 from training.schedule import restore_loop_state, training_loop_state
 from training.checks import build_named, check_float, check_int, check_schedule, check_str
-from training.distributed import (DistContext, barrier, check_device_name, check_same_on_all_ranks,
+from training.distributed import (SHARED_FILES_HINT, DistContext, barrier, check_device_name, check_same_on_all_ranks,
                                   distributed_context, env_world_size, global_mean, is_main_process,
                                   micro_batch_size, quiet_unless_main, rank_micro_batches, sync_unless, wrap_ddp)
 from training.run_lock import exclusive_out_dir
-from training.completion import COMPLETE_NAME, completed_outputs, record_complete
+from training.completion import record_complete, run_is_complete
 from training.state import LogWriter, record_run_config, resume_state, save_torch_atomic, save_training_state
 
 # Config fields that may differ when a run resumes from its last.pt (they do not change the trained weights up to
@@ -41,7 +41,6 @@ from training.state import LogWriter, record_run_config, resume_state, save_torc
 # batch and its clips stay the same). The number of processes is no config field: a checkpoint holds the global
 # state, so a run may resume on another number of processes or machines.
 PRETRAIN_MAY_CHANGE = ("steps", "ckpt_every", "threads", "out_dir", "device", "accum_steps", "precision")
-SHARED_FILES_HINT = "every process must see the same out_dir and data_dir (a shared filesystem on several machines)"
 
 
 @dataclass(frozen=True)
@@ -194,11 +193,7 @@ def _pretrain(cfg: PretrainConfig, ctx: DistContext) -> Path:
                          defaults=asdict(PretrainConfig()))
     check_same_on_all_ranks(ctx, "the checkpoint step to resume from (-1: none)",
                             -1 if state is None else int(state["step"]), SHARED_FILES_HINT)
-    done = completed_outputs(out, asdict(cfg), state, cfg.steps)
-    check_same_on_all_ranks(ctx, "whether the run is complete (1: yes)", int(done is not None), SHARED_FILES_HINT)
-    if done is not None:
-        if ctx.is_main:
-            print(f"pretraining already complete ({out / COMPLETE_NAME}): nothing to do", flush=True)
+    if run_is_complete(ctx, out, asdict(cfg), state, cfg.steps, "pretraining"):
         return out / "encoder.pt"
     torch.manual_seed(cfg.seed)
     with quiet_unless_main(ctx):
