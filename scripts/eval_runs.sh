@@ -1,10 +1,11 @@
-# Sourced by scripts/reproduce_results.sh, scripts/eval_sim_multitask.sh, scripts/eval_planner_gripper.sh,
-# scripts/eval_distilled.sh and scripts/eval_on_gpu_machine.sh: run vjepa-eval evaluations JOBS at a time, each
-# into $OUT/<name>/ with its log in $OUT/<name>.log. Needs OUT, EPISODES and JOBS set; EVAL_TIMEOUT=<seconds>
-# (optional) stops each evaluation after that long (its results so far stay). PLANNER_SEEDING (default shared, how
-# every documented row was measured, so the rows reproduce exactly; per_episode gives each episode its own planner
-# noise, vjepa-eval's default since session 19: agent/seeding.py). check_rows / selected pick the runs
-# named in ROWS from a list of runs; run_rows runs those one after another.
+# Sourced by scripts/reproduce_results.sh, scripts/reproduce_sim_wrist.sh, scripts/eval_sim_multitask.sh,
+# scripts/eval_planner_gripper.sh, scripts/eval_distilled.sh and scripts/eval_on_gpu_machine.sh: run vjepa-eval
+# evaluations JOBS at a time, each into $OUT/<name>/ with its log in $OUT/<name>.log. Needs OUT, EPISODES and
+# JOBS set; EVAL_TIMEOUT=<seconds> (optional) stops each evaluation after that long (its results so far stay).
+# PLANNER_SEEDING (default shared, how every documented row was measured, so the rows reproduce exactly;
+# per_episode gives each episode its own planner noise, vjepa-eval's default since session 19: agent/seeding.py).
+# check_rows / selected pick the runs named in ROWS from a list of runs; run_rows runs those one after another,
+# start_rows JOBS at a time, and report_rows merges the finished ones into $OUT/table.md.
 EVAL_STATUS=0
 
 run_one() {  # name, then vjepa-eval overrides (they come after episodes=$EPISODES and planner_seeding, so theirs win)
@@ -52,4 +53,25 @@ run_rows() {  # COMMON, then the runs: check_rows, then run_one each run selecte
 finish_runs() {  # wait for every started run; exit 1 if any failed
   while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || EVAL_STATUS=1; done
   [ "$EVAL_STATUS" = 0 ] || { echo "some evaluations failed" >&2; exit 1; }
+}
+
+start_rows() {  # COMMON, then the runs: like run_rows, but JOBS runs at a time; returns when all are done (exit 1
+  # if any failed)
+  local common=$1 run; shift
+  check_rows "$@"
+  for run in "$@"; do
+    selected "$run" || continue
+    # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
+    start_run $run $common
+  done
+  finish_runs
+}
+
+report_rows() {  # the runs: agent.report's table of every run with a results.json (in the runs' order), also
+  # written to $OUT/table.md
+  local run dirs=()
+  for run in "$@"; do
+    [ -f "$OUT/${run%% *}/results.json" ] && dirs+=("$OUT/${run%% *}")
+  done
+  python3 -m agent.report "${dirs[@]}" | tee "$OUT/table.md"
 }

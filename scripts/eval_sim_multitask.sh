@@ -36,13 +36,7 @@ runs=(
    variants=[lighting,colors,camera,distractors,noise,all,far_goals] episodes=$ROBUST_EPISODES video=false"
 )
 source scripts/eval_runs.sh
-check_rows "${runs[@]}"
-for run in "${runs[@]}"; do
-  selected "$run" || continue
-  # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
-  start_run $run $EXTRA
-done
-finish_runs
+start_rows "$EXTRA" "${runs[@]}"
 
 existing() { for name in "$@"; do [ -f "$OUT/$name/results.json" ] && echo "$OUT/$name"; done; }
 # shellcheck disable=SC2046  # one argument per results directory

@@ -44,13 +44,5 @@ runs=(  # the README's four rows first (the settings each task was tuned with), 
   "random $ALL agent=random label=random"
 )
 source scripts/eval_runs.sh
-check_rows "${runs[@]}"
-for run in "${runs[@]}"; do
-  selected "$run" || continue
-  # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
-  start_run $run $COMMON
-done
-finish_runs
-# shellcheck disable=SC2046  # one argument per results directory
-python3 -m agent.report $(for r in "${runs[@]}"; do d="$OUT/${r%% *}"; [ -f "$d/results.json" ] && echo "$d"; done) \
-  | tee "$OUT/table.md"
+start_rows "$COMMON" "${runs[@]}"
+report_rows "${runs[@]}"
