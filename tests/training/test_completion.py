@@ -2,19 +2,17 @@
 
 import json
 
-import pytest
 import torch
 
 import training.distill as distill_mod
 import training.posttrain as pt
 import training.pretrain as pre
-from training.collect import CollectConfig, collect
 from training.completion import COMPLETE_NAME, completed_outputs, record_complete
 from training.distill import DistillConfig, distill
 from training.posttrain import PosttrainConfig, posttrain
 from training.pretrain import PretrainConfig, pretrain
 from training.run_lock import LOCK_NAME
-from world_model.checkpoint import load_world_model, save_world_model
+from world_model.checkpoint import load_world_model
 
 
 def _refuse(*args, **kwargs):
@@ -25,19 +23,6 @@ def _stamps(out):
     """Each file's mtime and bytes, the run lock aside (every run rewrites its holder line)."""
     return {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(out.iterdir())
             if p.is_file() and p.name != LOCK_NAME}
-
-
-@pytest.fixture(scope="module")
-def pairs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("pairs")
-    return collect(CollectConfig(out_dir=str(out), episodes=4, steps=3, image_size=64, seed=8, randomize="all",
-                                 randomize_fraction=1.0, nominal_frames=True))
-
-
-@pytest.fixture(scope="module")
-def source(tiny_dataset, tmp_path_factory):
-    model = pt.build_model(PosttrainConfig(data_dir=str(tiny_dataset), model="sim_tiny", seed=1))
-    return save_world_model(model, tmp_path_factory.mktemp("wm") / "source", metadata={"camera": "front"})
 
 
 def _distill_cfg(pairs, source, out, **kw):

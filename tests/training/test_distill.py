@@ -6,27 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-import training.posttrain as pt
-from training.collect import CollectConfig, collect
 from training.distill import DistillConfig, distill, invariance_report, load_pairs, teacher_targets
 from training.posttrain import PosttrainConfig
 from training.state import TrainingStateError
 from world_model.checkpoint import load_world_model, save_world_model
-
-
-@pytest.fixture(scope="module")
-def pairs(tmp_path_factory):
-    """8 short randomised FrankaReach episodes at 64 px with their nominal twins (two in the nominal scene)."""
-    out = tmp_path_factory.mktemp("pairs")
-    return collect(CollectConfig(out_dir=str(out), episodes=8, steps=4, image_size=64, seed=6, randomize="all",
-                                 randomize_fraction=0.75, nominal_frames=True))
-
-
-@pytest.fixture(scope="module")
-def source(tiny_dataset, tmp_path_factory):
-    """An untrained sim_tiny world model saved as safetensors (teacher and student init)."""
-    model = pt.build_model(PosttrainConfig(data_dir=str(tiny_dataset), model="sim_tiny", seed=1))
-    return save_world_model(model, tmp_path_factory.mktemp("wm") / "source", metadata={"camera": "front"})
 
 
 def _cfg(pairs, source, out, **kw):
