@@ -5,7 +5,7 @@ finished step would load its data again and recompute what precedes its training
 latents of 1700 episodes took ~2-6 minutes on 2 cores) only to rewrite the same outputs.
 
 After a run writes its final outputs, :func:`record_complete` writes ``<out_dir>/complete.json``: the run's config,
-the SHA-256 of its ``last.pt`` and of every output. :func:`completed_outputs` recognises the finished run only when
+the SHA-256 of its ``last.pt`` and of every output. :func:`recorded_complete` recognises the finished run only when
 the checkpoint is at its last step, the config is exactly the recorded one (any change, even one that resume
 allows, such as ``threads``, goes the long way and writes the outputs again) and every file still has the recorded
 bytes; a missing, changed or unreadable record means "not complete", never an error.
@@ -42,36 +42,29 @@ def record_complete(out_dir: str | Path, config: dict[str, Any], outputs: Sequen
         "outputs": files})
 
 
-def completed_outputs(out_dir: str | Path, config: dict[str, Any], state: dict[str, Any] | None,
-                      steps: int) -> list[Path] | None:
-    """The recorded outputs when the run in ``out_dir`` finished with exactly ``config`` (``state``: its
-    ``last.pt`` as read by training.state.resume_state, at ``steps``) and nothing recorded has changed since;
-    None when the run has to train or write its outputs."""
+def recorded_complete(out_dir: str | Path, config: dict[str, Any], state: dict[str, Any] | None, steps: int) -> bool:
+    """Whether the run in ``out_dir`` finished with exactly ``config`` (``state``: its ``last.pt`` as read by
+    training.state.resume_state, at ``steps``) and nothing recorded has changed since; False when the run has to
+    train or write its outputs."""
     out = Path(out_dir)
     if state is None or int(state["step"]) != steps:
-        return None
+        return False
     try:
         record = json.loads((out / COMPLETE_NAME).read_text())
         if record.get("format") != RECORD_FORMAT or record.get("config") != _plain(config):
-            return None
+            return False
         if file_sha256(out / "last.pt") != record["last_sha256"]:
-            return None
-        paths = []
-        for name, sha in record["outputs"].items():
-            path = out / name
-            if file_sha256(path) != sha:
-                return None
-            paths.append(path)
+            return False
+        return all(file_sha256(out / name) == sha for name, sha in record["outputs"].items())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    return paths
+        return False
 
 
 def run_is_complete(ctx: DistContext, out_dir: str | Path, config: dict[str, Any], state: dict[str, Any] | None,
                     steps: int, program: str) -> bool:
-    """:func:`completed_outputs` found the run finished: the main process says so (``program``: e.g.
+    """:func:`recorded_complete` found the run finished: the main process says so (``program``: e.g.
     "post-training"). Under several processes every rank must find the same (ValueError on every rank otherwise)."""
-    done = completed_outputs(out_dir, config, state, steps) is not None
+    done = recorded_complete(out_dir, config, state, steps)
     check_same_on_all_ranks(ctx, "whether the run is complete (1: yes)", int(done), SHARED_FILES_HINT)
     if done and ctx.is_main:
         print(f"{program} already complete ({Path(out_dir) / COMPLETE_NAME}): nothing to do", flush=True)

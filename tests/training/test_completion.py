@@ -7,7 +7,7 @@ import torch
 import training.distill as distill_mod
 import training.posttrain as pt
 import training.pretrain as pre
-from training.completion import COMPLETE_NAME, completed_outputs, record_complete
+from training.completion import COMPLETE_NAME, recorded_complete, record_complete
 from training.distill import DistillConfig, distill
 from training.posttrain import PosttrainConfig, posttrain
 from training.pretrain import PretrainConfig, pretrain
@@ -96,19 +96,23 @@ def test_finished_pretrain_is_not_run_again(tiny_dataset, tmp_path, monkeypatch)
     assert _stamps(tmp_path) == before
 
 
-def test_completed_outputs_needs_the_last_step_the_record_and_the_same_checkpoint(tmp_path):
+def test_recorded_complete_needs_the_last_step_the_record_and_the_same_checkpoint(tmp_path):
     (tmp_path / "last.pt").write_bytes(b"state")
     (tmp_path / "out.bin").write_bytes(b"weights")
     config = {"steps": 3, "dirs": ("a", "b")}
-    assert completed_outputs(tmp_path, config, {"step": 3}, 3) is None  # no record yet
+    assert not recorded_complete(tmp_path, config, {"step": 3}, 3)  # no record yet
     record_complete(tmp_path, config, [tmp_path / "out.bin"])
-    assert completed_outputs(tmp_path, config, {"step": 3}, 3) == [tmp_path / "out.bin"]
-    assert completed_outputs(tmp_path, config, {"step": 2}, 3) is None  # stopped early
-    assert completed_outputs(tmp_path, config, None, 3) is None
-    assert completed_outputs(tmp_path, {**config, "steps": 4}, {"step": 3}, 3) is None
+    assert recorded_complete(tmp_path, config, {"step": 3}, 3)
+    assert not recorded_complete(tmp_path, config, {"step": 2}, 3)  # stopped early
+    assert not recorded_complete(tmp_path, config, None, 3)
+    assert not recorded_complete(tmp_path, {**config, "steps": 4}, {"step": 3}, 3)
+    (tmp_path / "out.bin").write_bytes(b"edited")
+    assert not recorded_complete(tmp_path, config, {"step": 3}, 3)
+    (tmp_path / "out.bin").write_bytes(b"weights")
+    assert recorded_complete(tmp_path, config, {"step": 3}, 3)
     (tmp_path / "last.pt").write_bytes(b"other state")
-    assert completed_outputs(tmp_path, config, {"step": 3}, 3) is None
+    assert not recorded_complete(tmp_path, config, {"step": 3}, 3)
     (tmp_path / COMPLETE_NAME).write_text("{not json")
-    assert completed_outputs(tmp_path, config, {"step": 3}, 3) is None
+    assert not recorded_complete(tmp_path, config, {"step": 3}, 3)
     (tmp_path / COMPLETE_NAME).write_text("[]")
-    assert completed_outputs(tmp_path, config, {"step": 3}, 3) is None
+    assert not recorded_complete(tmp_path, config, {"step": 3}, 3)
