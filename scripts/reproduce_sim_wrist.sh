@@ -6,8 +6,9 @@
 # planner noise drawn per episode (PLANNER_SEEDING=shared for the shared stream of the earlier rows), JOBS (2)
 # evaluations at once with one torch thread each. Each run writes OUT/<run>/results.json (resumable: rerun to
 # continue) and OUT/<run>.log; the merged markdown table lands in OUT/table.md. ROWS="<run names>" runs only those.
-# Wall time for all rows with JOBS=2 on 2 cores: ~2 hours (reach with 3-step plans ~40 min per planner, grasp
-# ~15, reach-with-object ~8, pick-and-place ~22 per 50 episodes, each with one job).
+# Wall time for all rows with JOBS=2 on 2 cores: ~3 hours (session 25, the shipped model, two jobs at once: reach
+# with 3-step plans ~40 min with CEM and ~60 with MPPI, grasp ~20, reach-with-object ~10, pick-and-place ~20 with
+# CEM and ~35 with MPPI, and ~60 without subgoal images, where every episode runs its 60 steps).
 #   EPISODES=50 JOBS=2 MODEL=sim_wrist bash scripts/reproduce_sim_wrist.sh
 # A dry run (~2 minutes): EPISODES=1 EXTRA=max_steps=2 OUT=/tmp/wrist_table bash scripts/reproduce_sim_wrist.sh
 set -euo pipefail
@@ -29,15 +30,15 @@ GRASP="tasks=[FrankaGrasp-v0] $SUB $DISC"
 RWO="tasks=[FrankaReachWithObject-v0] $DISC"
 PP="tasks=[FrankaPickPlace-v0] $SUB $DISC release_in_place=true"
 ALL="tasks=[FrankaReach-v0,FrankaGrasp-v0,FrankaReachWithObject-v0,FrankaPickPlace-v0]"
-runs=(  # the README's four rows first (the settings each task was tuned with), then the other planner
+runs=(  # the README's CEM column first (each task's settings), then MPPI with the same settings
   "reach_cem $REACH planner=cem label=learned+cem"
-  "grasp_mppi $GRASP planner=mppi label=learned+mppi"
-  "rwo_cem $RWO planner=cem label=learned+cem"
-  "pp_mppi $PP planner=mppi label=learned+mppi"
-  "reach_mppi $REACH planner=mppi label=learned+mppi"
   "grasp_cem $GRASP planner=cem label=learned+cem"
-  "rwo_mppi $RWO planner=mppi label=learned+mppi"
+  "rwo_cem $RWO planner=cem label=learned+cem"
   "pp_cem $PP planner=cem label=learned+cem"
+  "reach_mppi $REACH planner=mppi label=learned+mppi"
+  "grasp_mppi $GRASP planner=mppi label=learned+mppi"
+  "rwo_mppi $RWO planner=mppi label=learned+mppi"
+  "pp_mppi $PP planner=mppi label=learned+mppi"
   "pp_mppi_nosub tasks=[FrankaPickPlace-v0] $DISC release_in_place=true planner=mppi
    label=learned+mppi+no-subgoals"
   "oracle $ALL agent=oracle planner=cem label=oracle+cem"

@@ -26,7 +26,8 @@
 # batch 256 with 2 threads (measured in session 20's run: ~4.75 hours for step 3, ~6.3 hours for step 7); ~13 hours
 # in all. Measured on a 2-core AMD EPYC with avx512_bf16 (sessions 22-24, bf16 autocast chosen by the probe):
 # collection ~3 episodes/s per collector (2 at once: ~12-15 min each for steps 2 and 6, ~8 for step 4), step 3
-# 4.5-4.8 s per step (2 h 07 min), the distillation 4.2 steps/s (~6 min); ~6.5 hours in all.
+# 4.5-4.8 s per step (2 h 07 min), the distillation 4.2 steps/s (~6 min), step 7 4.5-4.9 s per step (~2 h 40 min
+# after ~6 min encoding its latents; finished in session 25); ~6.5 hours in all.
 # Run nothing else on the 2 cores meanwhile (benchmarks/thread_contention.py): pause it with kill -STOP.
 # SHIP=1 stores step 7's model as world_model/weights/sim_wrist with its weights in float16 (metadata.stored_dtype
 # says so). Step 7's model records the distillation (its settings and invariance report) in
