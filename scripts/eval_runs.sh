@@ -39,15 +39,19 @@ selected() {  # whether the run (a string whose first word is its name) is one o
   [[ " $ROWS " == *" ${1%% *} "* ]]
 }
 
-run_rows() {  # COMMON, then the runs: check_rows, then run_one each run selected by ROWS (in turn) with COMMON's
-  # overrides after its own
-  local common=$1 run; shift
+each_selected() {  # RUNNER (run_one or start_run), COMMON, then the runs: check_rows, then RUNNER for each run
+  # selected by ROWS, with COMMON's overrides after its own
+  local runner=$1 common=$2 run; shift 2
   check_rows "$@"
   for run in "$@"; do
     selected "$run" || continue
     # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
-    run_one $run $common
+    "$runner" $run $common
   done
+}
+
+run_rows() {  # COMMON, then the runs: each run selected by ROWS in turn
+  each_selected run_one "$@"
 }
 
 finish_runs() {  # wait for every started run; exit 1 if any failed
@@ -57,18 +61,12 @@ finish_runs() {  # wait for every started run; exit 1 if any failed
 
 start_rows() {  # COMMON, then the runs: like run_rows, but JOBS runs at a time; returns when all are done (exit 1
   # if any failed)
-  local common=$1 run; shift
-  check_rows "$@"
-  for run in "$@"; do
-    selected "$run" || continue
-    # shellcheck disable=SC2086  # word splitting of the run's overrides is intended
-    start_run $run $common
-  done
+  each_selected start_run "$@"
   finish_runs
 }
 
-report_rows() {  # the runs: agent.report's table of every run with a results.json (in the runs' order), also
-  # written to $OUT/table.md
+report_rows() {  # the runs (or just their names): agent.report's table of every run with a results.json (in the
+  # runs' order), also written to $OUT/table.md
   local run dirs=()
   for run in "$@"; do
     [ -f "$OUT/${run%% *}/results.json" ] && dirs+=("$OUT/${run%% *}")

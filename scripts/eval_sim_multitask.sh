@@ -38,10 +38,7 @@ runs=(
 source scripts/eval_runs.sh
 start_rows "$EXTRA" "${runs[@]}"
 
-existing() { for name in "$@"; do [ -f "$OUT/$name/results.json" ] && echo "$OUT/$name"; done; }
-# shellcheck disable=SC2046  # one argument per results directory
-python3 -m agent.report $(existing learned_cem_subgoals learned_cem learned_mppi_subgoals learned_mppi) \
-  | tee "$OUT"/table.md
+report_rows learned_cem_subgoals learned_cem learned_mppi_subgoals learned_mppi
 if [ -f "$OUT/robustness_learned_cem_subgoals/results.json" ]; then
   # shellcheck disable=SC2046
   python3 -m agent.report $(existing learned_cem_subgoals robustness_learned_cem_subgoals) | tee "$OUT"/robustness.md
