@@ -52,8 +52,8 @@ SHIPPED_MODEL = "sim_reach"  # what model="shipped" means (a name in world_model
 
 def resolve_model_path(model: str) -> Path:
     """"shipped" -> world_model/weights/<SHIPPED_MODEL>; the name of shipped weights (``sim_reach``,
-    ``sim_multitask``, ``sim_multitask_distilled``, ``sim_wrist``) -> world_model/weights/<name>; else a path base
-    (with or without .safetensors)."""
+    ``sim_multitask``, ``sim_multitask_distilled``, ``sim_wrist``, ``sim_wrist_cpu``) -> world_model/weights/<name>;
+    else a path base (with or without .safetensors)."""
     from world_model.pretrained import available_weights, pretrained_path
 
     if model == "shipped":

@@ -1,4 +1,5 @@
-# Sourced by scripts/reproduce_results.sh, scripts/reproduce_sim_wrist.sh, scripts/eval_sim_multitask.sh,
+# Sourced by scripts/reproduce_results.sh, scripts/reproduce_sim_wrist.sh, scripts/robustness_sim_wrist.sh,
+# scripts/eval_sim_multitask.sh,
 # scripts/eval_planner_gripper.sh, scripts/eval_distilled.sh and scripts/eval_on_gpu_machine.sh: run vjepa-eval
 # evaluations JOBS at a time, each into $OUT/<name>/ with its log in $OUT/<name>.log. Needs OUT, EPISODES and
 # JOBS set; EVAL_TIMEOUT=<seconds> (optional) stops each evaluation after that long (its results so far stay).

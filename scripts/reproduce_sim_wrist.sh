@@ -22,14 +22,7 @@ OUT=${OUT:-outputs/sim_wrist_table}
 PLANNER_SEEDING=${PLANNER_SEEDING:-per_episode}
 mkdir -p "$OUT"
 COMMON="model=$MODEL seed=1000 bf16=false video=false jobs=1 ${EXTRA:-}"  # EXTRA: overrides for every row
-DISC="planner_overrides={gripper_discrete:true}"  # three gripper commands: open fully, hold, close fully
-# subgoal images with waypoints every <= 10 cm, the next one after a plan without progress
-SUB="subgoals=true subgoal_steps=12 subgoal_plateau_patience=1 subgoal_waypoint_spacing=0.1"
-REACH="tasks=[FrankaReach-v0] planner_overrides={horizon:3} one_step_alternative=true"
-GRASP="tasks=[FrankaGrasp-v0] $SUB $DISC"
-RWO="tasks=[FrankaReachWithObject-v0] $DISC"
-PP="tasks=[FrankaPickPlace-v0] $SUB $DISC release_in_place=true"
-ALL="tasks=[FrankaReach-v0,FrankaGrasp-v0,FrankaReachWithObject-v0,FrankaPickPlace-v0]"
+source scripts/sim_wrist_settings.sh  # DISC, SUB and each task's settings: REACH, GRASP, RWO, PP, ALL
 runs=(  # the README's CEM column first (each task's settings), then MPPI with the same settings
   "reach_cem $REACH planner=cem label=learned+cem"
   "grasp_cem $GRASP planner=cem label=learned+cem"

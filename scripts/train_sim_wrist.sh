@@ -29,10 +29,11 @@
 # 4.5-4.8 s per step (2 h 07 min), the distillation 4.2 steps/s (~6 min), step 7 4.5-4.9 s per step (~2 h 40 min
 # after ~6 min encoding its latents; finished in session 25); ~6.5 hours in all.
 # Run nothing else on the 2 cores meanwhile (benchmarks/thread_contention.py): pause it with kill -STOP.
-# SHIP=1 stores step 7's model as world_model/weights/sim_wrist with its weights in float16 (metadata.stored_dtype
-# says so). Step 7's model records the distillation (its settings and invariance report) in
-# metadata.encoder_distillation, copied by vjepa-posttrain from ${OUT}_distill/encoder.json (since session 18; the
-# shipped file's was added by hand in session 16, with fewer fields).
+# SHIP=1 stores step 7's model as world_model/weights/${SHIP_AS} (default sim_wrist; session 26 stored this
+# script's CPU run as SHIP_AS=sim_wrist_cpu) with its weights in float16 (metadata.stored_dtype says so).
+# Step 7's model records the distillation (its settings and invariance report) in metadata.encoder_distillation,
+# copied by vjepa-posttrain from ${OUT}_distill/encoder.json (since session 18; the shipped sim_wrist's was added by
+# hand in session 16, with fewer fields).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/activate.sh
@@ -112,4 +113,4 @@ vjepa-posttrain data_dir="${dirs[0]}" "extra_data_dirs=[$extra]" out_dir="${OUT}
   batch_size="$BATCH" lr=0.0004 warmup="$WARMUP" decay="$DECAY" ckpt_every=25 threads=2 \
   latent_cache="${OUT}_latents"
 echo "model: ${OUT}_wdist/model (.safetensors + .json)"
-if [ "${SHIP:-0}" = 1 ]; then fp16_copy "${OUT}_wdist/model" world_model/weights/sim_wrist; fi
+if [ "${SHIP:-0}" = 1 ]; then fp16_copy "${OUT}_wdist/model" "world_model/weights/${SHIP_AS:-sim_wrist}"; fi

@@ -1,0 +1,11 @@
+# Sourced by scripts/reproduce_sim_wrist.sh and scripts/robustness_sim_wrist.sh: each task's vjepa-eval settings of
+# the README's sim_wrist table (the planner is chosen per row), so the nominal table and the robustness suite run
+# exactly the same agent.
+DISC="planner_overrides={gripper_discrete:true}"  # three gripper commands: open fully, hold, close fully
+# subgoal images with waypoints every <= 10 cm, the next one after a plan without progress
+SUB="subgoals=true subgoal_steps=12 subgoal_plateau_patience=1 subgoal_waypoint_spacing=0.1"
+REACH="tasks=[FrankaReach-v0] planner_overrides={horizon:3} one_step_alternative=true"
+GRASP="tasks=[FrankaGrasp-v0] $SUB $DISC"
+RWO="tasks=[FrankaReachWithObject-v0] $DISC"
+PP="tasks=[FrankaPickPlace-v0] $SUB $DISC release_in_place=true"
+ALL="tasks=[FrankaReach-v0,FrankaGrasp-v0,FrankaReachWithObject-v0,FrankaPickPlace-v0]"
