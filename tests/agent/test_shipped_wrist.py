@@ -1,9 +1,9 @@
 """The shipped wrist-camera models ``sim_wrist`` (docs/manipulation.md "A wrist camera" and "The wrist model's
 encoder, distilled"; trained on lent GPUs) and ``sim_wrist_cpu`` (the same recipe run on 2 CPU cores by
-scripts/train_sim_wrist.sh, session 26): shipped with its camera (``workspace_wrist``: the workspace view and a hand-mounted camera side
-by side), weights stored in float16 and loaded as float32; its energy sees the fingers close on the cube (what the
-fixed-camera models miss); its encoder sees a relit or recoloured scene as the nominal one, wrist view included; and,
-end to end, it grasps from image goals (slow)."""
+scripts/train_sim_wrist.sh, session 26): each shipped with its camera (``workspace_wrist``: the workspace view and a
+hand-mounted camera side by side), weights stored in float16 and loaded as float32; its energy sees the fingers close
+on the cube (what the fixed-camera models miss); its encoder sees a relit or recoloured scene as the nominal one,
+wrist view included; and, end to end, it grasps from image goals (slow)."""
 
 import gymnasium as gym
 import numpy as np
