@@ -8,9 +8,9 @@
 # torch thread each. Each task writes OUT/<task>_robust/results.json (resumable: rerun to continue; variants run in
 # order, so a stopped run keeps every finished variant) and OUT/<task>_robust.log; the merged markdown table lands
 # in OUT/table.md. ROWS="<run names>" runs only those (reach_robust grasp_robust pp_robust rwo_robust).
-# Wall time per variant with JOBS=2 on 2 cores: as the task's nominal row (scripts/reproduce_sim_wrist.sh: reach
-# ~40 minutes, grasp ~20, pick-and-place ~20, reach-with-object ~10), longer where the agent fails more often
-# (a failed episode runs all its steps): ~5 hours for every task and variant.
+# Wall time per variant, measured in session 26 with two or three evaluations at once on 2 cores: grasp ~13
+# minutes (all seven variants ~1.5 hours), pick-and-place ~20-25, reach ~40 and more where it fails (a failed
+# episode runs all its steps); ~6-8 hours for every task and variant.
 #   MODEL=sim_wrist bash scripts/robustness_sim_wrist.sh
 # A dry run (~3 minutes): EPISODES=1 EXTRA=max_steps=2 OUT=/tmp/wrist_robust bash scripts/robustness_sim_wrist.sh
 set -euo pipefail
