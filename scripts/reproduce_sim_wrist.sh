@@ -17,12 +17,10 @@ source scripts/activate.sh
 export MUJOCO_GL=${MUJOCO_GL:-egl} OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 EPISODES=${EPISODES:-50}
 JOBS=${JOBS:-2}
-MODEL=${MODEL:-sim_wrist}
 OUT=${OUT:-outputs/sim_wrist_table}
-PLANNER_SEEDING=${PLANNER_SEEDING:-per_episode}
 mkdir -p "$OUT"
-COMMON="model=$MODEL seed=1000 bf16=false video=false jobs=1 ${EXTRA:-}"  # EXTRA: overrides for every row
-source scripts/sim_wrist_settings.sh  # DISC, SUB and each task's settings: REACH, GRASP, RWO, PP, ALL
+source scripts/sim_wrist_settings.sh  # MODEL, PLANNER_SEEDING, WRIST_COMMON, and each task's settings
+COMMON="$WRIST_COMMON ${EXTRA:-}"  # EXTRA: overrides for every row
 runs=(  # the README's CEM column first (each task's settings), then MPPI with the same settings
   "reach_cem $REACH planner=cem label=learned+cem"
   "grasp_cem $GRASP planner=cem label=learned+cem"

@@ -19,13 +19,11 @@ source scripts/activate.sh
 export MUJOCO_GL=${MUJOCO_GL:-egl} OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 EPISODES=${EPISODES:-50}
 JOBS=${JOBS:-2}
-MODEL=${MODEL:-sim_wrist}
 OUT=${OUT:-outputs/sim_wrist_robustness}
-PLANNER_SEEDING=${PLANNER_SEEDING:-per_episode}
 VARIANTS=${VARIANTS:-colors,distractors,noise,far_goals,lighting,camera,all}
 mkdir -p "$OUT"
-COMMON="model=$MODEL seed=1000 bf16=false video=false jobs=1 variants=[$VARIANTS] ${EXTRA:-}"
-source scripts/sim_wrist_settings.sh  # DISC, SUB and each task's settings: REACH, GRASP, RWO, PP
+source scripts/sim_wrist_settings.sh  # MODEL, PLANNER_SEEDING, WRIST_COMMON, and each task's settings
+COMMON="$WRIST_COMMON variants=[$VARIANTS] ${EXTRA:-}"
 runs=(  # grasp and reach first: the two run at once with JOBS=2
   "grasp_robust $GRASP planner=cem label=learned+cem"
   "reach_robust $REACH planner=cem label=learned+cem"

@@ -1,6 +1,10 @@
-# Sourced by scripts/reproduce_sim_wrist.sh and scripts/robustness_sim_wrist.sh: each task's vjepa-eval settings of
-# the README's sim_wrist table (the planner is chosen per row), so the nominal table and the robustness suite run
-# exactly the same agent.
+# Sourced by scripts/reproduce_sim_wrist.sh and scripts/robustness_sim_wrist.sh: the overrides every row shares
+# (WRIST_COMMON: the model, seeds from 1000, fp32, one worker; planner noise per episode) and each task's vjepa-eval
+# settings of the README's sim_wrist table (the planner is chosen per row), so the nominal table and the robustness
+# suite run exactly the same agent on the same seeds.
+MODEL=${MODEL:-sim_wrist}
+PLANNER_SEEDING=${PLANNER_SEEDING:-per_episode}
+WRIST_COMMON="model=$MODEL seed=1000 bf16=false video=false jobs=1"
 DISC="planner_overrides={gripper_discrete:true}"  # three gripper commands: open fully, hold, close fully
 # subgoal images with waypoints every <= 10 cm, the next one after a plan without progress
 SUB="subgoals=true subgoal_steps=12 subgoal_plateau_patience=1 subgoal_waypoint_spacing=0.1"
