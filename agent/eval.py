@@ -168,10 +168,10 @@ class EvalConfig:
     preset of the Franka envs (:data:`envs.scene.CAMERAS`; "front" for robosuite ids). subgoals: follow
     ``info["subgoals"]`` with a :class:`agent.subgoals.SubgoalAgent` switching after ``subgoal_steps`` actions
     and/or once the plan cost is <= ``subgoal_energy_threshold``. subgoal_waypoint_spacing (metres, subgoal mode
-    only): grasp and pick-and-place envs add waypoint images that split the expert's free-space moves into legs of
-    at most about that length (``envs.tasks.pick_waypoints``). planner_seeding: "per_episode" seeds each episode's
-    planner noise from (agent seed, episode seed), so episodes are independent draws; "shared" restarts one stream
-    before every episode, as every run before session 19 did (:mod:`agent.seeding`)."""
+    only): reach, grasp and pick-and-place envs add waypoint images that split the (expert's) free-space moves
+    into legs of at most about that length (``envs.tasks.leg_ends``). planner_seeding: "per_episode" seeds each
+    episode's planner noise from (agent seed, episode seed), so episodes are independent draws; "shared" restarts
+    one stream before every episode, as every run before session 19 did (:mod:`agent.seeding`)."""
 
     tasks: tuple[str, ...] = ("FrankaReach-v0",)
     episodes: int = 10
@@ -423,7 +423,7 @@ class EpisodeRunner:
 
     image_size: observation side (px). subgoal: the switch rule of subgoal mode (the built agent is wrapped in a
     SubgoalAgent), or None. camera: the Franka envs' camera preset (passed only when not "front").
-    waypoint_spacing: metres, passed to the envs whose tasks take it (grasp, pick-and-place), or None."""
+    waypoint_spacing: metres, passed to the envs whose tasks take it (reach, grasp, pick-and-place), or None."""
 
     def __init__(self, make_agent: Callable[[gym.Env], Any], image_size: int, subgoal: SubgoalConfig | None = None,
                  max_built: int = 2, camera: str = DEFAULT_CAMERA, waypoint_spacing: float | None = None) -> None:
@@ -538,7 +538,16 @@ def run_identity(cfg: EvalConfig, label: str, agent_identity: Mapping[str, Any] 
                                                       "min_steps_per_subgoal": subgoal.min_steps_per_subgoal,
                                                       "reset_on_switch": subgoal.reset_on_switch,
                                                       **plateau_identity(subgoal),
-                                                      "sequences": subgoal_sequences(cfg.subgoal_waypoint_spacing)}}
+                                                      "sequences": run_sequences(cfg)}}
+
+
+def run_sequences(cfg: EvalConfig) -> dict[str, list[str]]:
+    """The subgoal sequences of the run identity: :func:`envs.tasks.subgoal_sequences`, without reach's unless
+    reach is evaluated, so that runs stored before reach took waypoints (session 27) resume unchanged."""
+    sequences = subgoal_sequences(cfg.subgoal_waypoint_spacing)
+    if "FrankaReach-v0" not in cfg.tasks:
+        sequences.pop("reach", None)
+    return sequences
 
 
 def plateau_identity(subgoal: SubgoalConfig) -> dict[str, Any]:

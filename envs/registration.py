@@ -12,8 +12,8 @@ from envs.tasks import TASKS
 
 def make_franka_env(task_id: str, goal_range_scale: float = 1.0, waypoint_spacing: float | None = None, **kwargs):
     """Build a Franka env; ``goal_range_scale`` scales the task's goal sampling box (1.0 = training range),
-    ``waypoint_spacing`` (metres, grasp and pick-and-place only; None: off) adds waypoint subgoal images along the
-    expert's free-space moves (envs.tasks.TRAVEL_PHASES), and the remaining kwargs (``image_size``, ``randomize``,
+    ``waypoint_spacing`` (metres, reach, grasp and pick-and-place only; None: off) adds waypoint subgoal images
+    along the free-space moves (envs.tasks.TRAVEL_PHASES), and the remaining kwargs (``image_size``, ``randomize``,
     ...) go to :class:`envs.franka_env.FrankaEnv`."""
     from envs.franka_env import FrankaEnv
 
@@ -37,7 +37,7 @@ def check_waypoint_spacing(spacing) -> None:
 
 
 def waypoint_task_ids() -> list[str]:
-    """The env ids whose task dataclasses have a ``waypoint_spacing`` field (grasp, pick-and-place)."""
+    """The env ids whose task dataclasses have a ``waypoint_spacing`` field (reach, grasp, pick-and-place)."""
     return [task_id for task_id, task in TASKS.items()
             if any(field.name == "waypoint_spacing" for field in dataclasses.fields(task))]
 

@@ -11,9 +11,10 @@ about its centre (reach / reach-with-object: the TCP goal box; grasp: the cube's
 place-target box), clipped to the reachable table area; > 1 tests goals beyond the training range.
 Grasp records subgoal images on the way (the open hand above the cube, fingers around it, then closed on it) and
 pick-and-place also the cube lifted and carried above the target, via ``env.record_subgoal``
-(``info["subgoals"]``; their names are in ``env.unwrapped.subgoal_info``). ``waypoint_spacing`` (grasp and
-pick-and-place, metres, default None) adds "waypoint" images along the experts' free-space moves, so that no two
-consecutive goals of such a move are much more than that far apart (see TRAVEL_PHASES).
+(``info["subgoals"]``; their names are in ``env.unwrapped.subgoal_info``). ``waypoint_spacing`` (reach, grasp
+and pick-and-place, metres, default None) adds "waypoint" images along the experts' free-space moves (reach: along
+the straight line from the start to the goal), so that no two consecutive goals of such a move are much more than
+that far apart (see TRAVEL_PHASES).
 """
 
 from __future__ import annotations
@@ -89,17 +90,28 @@ class ReachTask:
     scene: SceneConfig = field(default_factory=SceneConfig)
     max_episode_steps: int = 30
     goal_range_scale: float = 1.0
+    waypoint_spacing: float | None = None  # metres; None: the goal image alone (see make_goal)
 
     def reset(self, env, rng: np.random.Generator) -> None:
         _random_start(env, rng)
 
     def make_goal(self, env, rng: np.random.Generator) -> dict[str, Any]:
+        """Final goal: the hand settled at a TCP position drawn from the goal box, >= 15 cm from the start. With
+        ``waypoint_spacing``, "waypoint" subgoal images on the way: the hand settled at the inner ends of the
+        fewest equal straight legs (start to goal) no longer than the spacing, each settled from the one before
+        (no rng draws, and the goal is settled from the start: the goal image is the same as without them)."""
         start = env.ee_pose()[0]
         low, high = scaled_box(REACH_LOW, REACH_HIGH, self.goal_range_scale, TCP_CLIP_LOW, TCP_CLIP_HIGH)
         for _ in range(100):
             goal = rng.uniform(low, high)
             if np.linalg.norm(goal - start) > 0.15:
                 break
+        if self.waypoint_spacing is not None:
+            start_state = env.get_sim_state()
+            for point in leg_ends(start, goal, self.waypoint_spacing):
+                env.move_to(point)
+                env.record_subgoal({"name": "waypoint", "tcp": env.ee_pose()[0]})
+            env.set_sim_state(start_state)  # the final goal is then settled from the start, as without waypoints
         env.move_to(goal)
         self.goal_pos = env.ee_pose()[0]
         return {"goal_pos": self.goal_pos}
@@ -149,15 +161,21 @@ def pick_waypoints(start: np.ndarray, path: Sequence[np.ndarray], spacing: float
     the fewest equal straight legs no longer than ``spacing``, and each inner leg end becomes the path frame
     nearest to it. The experts move straight, at most 5 cm per step, so a leg is at most ``spacing`` plus ~5 cm:
     within the range where a greedy planner still heads for its goal. In travel order, without repeats."""
-    start, end = np.asarray(start, np.float64), np.asarray(path[-1], np.float64)
-    legs = max(1, int(np.ceil(np.linalg.norm(end - start) / spacing - 1e-9)))
     inner = np.asarray(path[:-1], np.float64).reshape(-1, 3)
     picked: list[int] = []
-    for k in range(1, legs if len(inner) else 1):
-        i = int(np.argmin(np.linalg.norm(inner - (start + (end - start) * k / legs), axis=1)))
+    for point in (leg_ends(start, path[-1], spacing) if len(inner) else []):
+        i = int(np.argmin(np.linalg.norm(inner - point, axis=1)))
         if not picked or i > picked[-1]:
             picked.append(i)
     return picked
+
+
+def leg_ends(start: np.ndarray, end: np.ndarray, spacing: float) -> list[np.ndarray]:
+    """The inner ends (positions (3,), metres, in order from ``start``) of the fewest equal straight legs from
+    ``start`` to ``end`` no longer than ``spacing`` metres; empty when one leg is short enough."""
+    start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
+    legs = max(1, int(np.ceil(np.linalg.norm(end - start) / spacing - 1e-9)))
+    return [start + (end - start) * k / legs for k in range(1, legs)]
 
 
 def _record_waypoints(env, start: np.ndarray, travel: list[tuple[np.ndarray, dict]], spacing: float) -> None:
@@ -190,7 +208,8 @@ def subgoal_sequences(waypoint_spacing: float | None = None) -> dict[str, list[s
     waypoints = [] if waypoint_spacing is None else [f"waypoints {waypoint_spacing:g} m apart"]
     grasp = waypoints + [name for _, name in GRASP_SUBGOAL_PHASES]
     pick_place = grasp + ["lift"] + waypoints + ["carry"]
-    return {"grasp": grasp + ["lift"], "pick_place": pick_place + ["place"]}
+    sequences = {"grasp": grasp + ["lift"], "pick_place": pick_place + ["place"]}
+    return sequences if waypoint_spacing is None else {"reach": waypoints + ["reach"], **sequences}
 
 
 def _subgoal_recorders(env, phases: Sequence[tuple[int, str]]) -> list[tuple[int, Callable[[], None]]]:

@@ -26,6 +26,7 @@ runs=(  # the README's CEM column first (each task's settings), then MPPI with t
   "grasp_cem $GRASP planner=cem label=learned+cem"
   "rwo_cem $RWO planner=cem label=learned+cem"
   "pp_cem $PP planner=cem label=learned+cem"
+  "reach_wp_cem $REACH_WP planner=cem label=learned+cem+waypoints"
   "reach_mppi $REACH planner=mppi label=learned+mppi"
   "grasp_mppi $GRASP planner=mppi label=learned+mppi"
   "rwo_mppi $RWO planner=mppi label=learned+mppi"

@@ -7,7 +7,8 @@
 # task and variant from seed 1000, fp32, planner noise drawn per episode, JOBS (2) evaluations at once with one
 # torch thread each. Each task writes OUT/<task>_robust/results.json (resumable: rerun to continue; variants run in
 # order, so a stopped run keeps every finished variant) and OUT/<task>_robust.log; the merged markdown table lands
-# in OUT/table.md. ROWS="<run names>" runs only those (reach_robust grasp_robust pp_robust rwo_robust).
+# in OUT/table.md. ROWS="<run names>" runs only those (reach_robust grasp_robust pp_robust rwo_robust; reach_wp_robust:
+# reach through waypoint images, whose nominal row is reproduce_sim_wrist.sh's reach_wp_cem).
 # Wall time per variant, measured in session 26 with two or three evaluations at once on 2 cores: grasp ~13
 # minutes (all seven variants ~1.5 hours), pick-and-place ~20-25, reach ~40 and more where it fails (a failed
 # episode runs all its steps); ~6-8 hours for every task and variant.
@@ -29,6 +30,7 @@ runs=(  # grasp and reach first: the two run at once with JOBS=2
   "reach_robust $REACH planner=cem label=learned+cem"
   "pp_robust $PP planner=cem label=learned+cem"
   "rwo_robust $RWO planner=cem label=learned+cem"
+  "reach_wp_robust $REACH_WP planner=cem label=learned+cem+waypoints"
 )
 source scripts/eval_runs.sh
 start_rows "$COMMON" "${runs[@]}"

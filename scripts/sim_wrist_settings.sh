@@ -9,6 +9,7 @@ DISC="planner_overrides={gripper_discrete:true}"  # three gripper commands: open
 # subgoal images with waypoints every <= 10 cm, the next one after a plan without progress
 SUB="subgoals=true subgoal_steps=12 subgoal_plateau_patience=1 subgoal_waypoint_spacing=0.1"
 REACH="tasks=[FrankaReach-v0] planner_overrides={horizon:3} one_step_alternative=true"
+REACH_WP="$REACH $SUB"  # reach through waypoint images every <= 10 cm on the line to the goal (session 27)
 GRASP="tasks=[FrankaGrasp-v0] $SUB $DISC"
 RWO="tasks=[FrankaReachWithObject-v0] $DISC"
 PP="tasks=[FrankaPickPlace-v0] $SUB $DISC release_in_place=true"

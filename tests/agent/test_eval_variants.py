@@ -293,9 +293,13 @@ def test_subgoal_waypoints_reach_the_agent_of_the_tasks_that_take_them(tmp_path)
     GoalRecordingAgent.seen = []
     cfg = _cfg(tmp_path / "wp", tasks=["FrankaReach-v0", PICK_PLACE], subgoals=True, subgoal_steps=1,
                subgoal_waypoint_spacing=0.1)
-    res = run_suite(cfg, recording_factory, "rec")  # reach takes no waypoints and is built without them
+    res = run_suite(cfg, recording_factory, "rec")
     assert all(np.array_equal(img, goal) for img, goal in zip(GoalRecordingAgent.seen[-2:], images[:2]))
     assert res["run"]["subgoals"]["sequences"]["pick_place"][0] == "waypoints 0.1 m apart"
+    assert res["run"]["subgoals"]["sequences"]["reach"] == ["waypoints 0.1 m apart", "reach"]
+    pp_only = run_suite(_cfg(tmp_path / "pp", tasks=[PICK_PLACE], subgoals=True, subgoal_steps=1,
+                             subgoal_waypoint_spacing=0.1), recording_factory, "rec")
+    assert "reach" not in pp_only["run"]["subgoals"]["sequences"]  # runs stored before reach took waypoints resume
     with pytest.raises(ResultsMismatchError, match="sequences"):  # not mixed with results made without them
         run_suite(_cfg(tmp_path / "wp", tasks=[PICK_PLACE], subgoals=True, subgoal_steps=1), recording_factory,
                   "rec")
