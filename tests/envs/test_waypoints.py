@@ -34,12 +34,17 @@ def test_leg_ends_split_a_line_into_the_fewest_equal_legs():
     assert leg_ends(np.zeros(3), np.array([0.0, 0.0, 0.2]), 0.2) == []  # exactly one leg: no inner end
 
 
+def _leg_lengths(obs: dict, goals: list[dict]) -> np.ndarray:
+    """TCP distances (m) from the observation's pose to the first goal's, then between consecutive goals."""
+    points = [obs["state"][:3]] + [g["state"][:3] for g in goals]
+    return np.linalg.norm(np.diff(np.asarray(points), axis=0), axis=1)
+
+
 def _legs(env, seed: int, last: str) -> tuple[list[str], np.ndarray]:
     """Subgoal names and the TCP distances (m) between the start and each goal up to the subgoal ``last``."""
     obs, info = env.reset(seed=seed)
     names = [i["name"] for i in env.unwrapped.subgoal_info]
-    points = [obs["state"][:3]] + [g["state"][:3] for g in info["subgoals"][:names.index(last) + 1]]
-    return names, np.linalg.norm(np.diff(np.asarray(points), axis=0), axis=1)
+    return names, _leg_lengths(obs, info["subgoals"][:names.index(last) + 1])
 
 
 def test_grasp_waypoints_keep_every_leg_of_the_approach_short():
@@ -86,10 +91,10 @@ def test_reach_waypoints_split_the_line_to_an_unchanged_goal():
             assert len(info["subgoals"]) == 1
             names = [i.get("name") for i in spaced.unwrapped.subgoal_info]
             assert set(names[:-1]) <= {"waypoint"} and "name" not in spaced.unwrapped.subgoal_info[-1]
-            points = [wp_obs["state"][:3]] + [g["state"][:3] for g in wp_info["subgoals"]]
-            legs = np.linalg.norm(np.diff(np.asarray(points), axis=0), axis=1)
+            legs = _leg_lengths(wp_obs, wp_info["subgoals"])
+            straight = np.linalg.norm(wp_info["subgoals"][-1]["state"][:3] - wp_obs["state"][:3])
             assert legs.max() <= 0.1 + 0.01  # each waypoint settles within 1 cm of its leg end
-            assert legs.sum() == pytest.approx(np.linalg.norm(points[-1] - points[0]), abs=0.02)  # on the line
+            assert legs.sum() == pytest.approx(straight, abs=0.02)  # on the line
             added += len(names) - 1
         assert added > 0  # the goals lie >= 15 cm from the start
     finally:
